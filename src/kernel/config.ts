@@ -1,0 +1,65 @@
+/**
+ * Configuration comes from the environment once, at start, into one typed object that is passed
+ * down; nothing else reads process.env.
+ */
+export interface Config {
+  /** A PostgreSQL URL; unset means the embedded PostgreSQL under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  /** Where the embedded PostgreSQL and other local state live. */
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  /** Bearer token for operator routes; unset means one is generated and written under dataDir. */
+  readonly operatorToken: string | undefined;
+  readonly ledger: LedgerConfig;
+}
+
+export interface LedgerConfig {
+  /** The largest amount one transfer may carry, in minor units. */
+  readonly transferAmountMaxMinor: bigint;
+  /** How long the writer waits to gather a batch once the first transfer arrives. */
+  readonly batchLingerMs: number;
+  /** The most transfers one batch applies. */
+  readonly batchSizeMax: number;
+  /** How often the server looks for expired holds. */
+  readonly expirySweepIntervalMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer in [${String(min)}, ${String(max)}], got "${raw}"`);
+  }
+  return value;
+}
+
+function text(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    databaseUrl: text(env, 'DATABASE_URL'),
+    redisUrl: text(env, 'REDIS_URL'),
+    dataDir: text(env, 'QIANBAO_DATA_DIR') ?? '.qianbao',
+    host: text(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    logLevel: text(env, 'LOG_LEVEL') ?? 'info',
+    operatorToken: text(env, 'QIANBAO_OPERATOR_TOKEN'),
+    ledger: {
+      transferAmountMaxMinor: BigInt(
+        integer(env, 'QIANBAO_TRANSFER_MAX_MINOR', 100_000_000_000, 1, Number.MAX_SAFE_INTEGER),
+      ),
+      batchLingerMs: integer(env, 'QIANBAO_BATCH_LINGER_MS', 1, 0, 100),
+      batchSizeMax: integer(env, 'QIANBAO_BATCH_SIZE_MAX', 2000, 1, 10_000),
+      expirySweepIntervalMs: integer(env, 'QIANBAO_EXPIRY_SWEEP_MS', 1000, 10, 3_600_000),
+    },
+  };
+}

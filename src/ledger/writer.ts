@@ -1,0 +1,189 @@
+import { setImmediate as yieldToCallers } from 'node:timers/promises';
+import { assert } from '../kernel/assert.ts';
+import type { Clock } from '../kernel/clock.ts';
+import type { LedgerConfig } from '../kernel/config.ts';
+import type { Sql } from '../kernel/db.ts';
+import {
+  applyBatch,
+  linkHash,
+  type NewTransfer,
+  type Submission,
+  type TransferRecord,
+  type TransferRequest,
+  type TransferResult,
+} from './model.ts';
+import { loadBatch, writeBatch } from './store.ts';
+
+/**
+ * The batching writer. Callers submit transfers concurrently; one writer gathers them (for
+ * `batchLingerMs` when it wakes from idle, and whatever arrived while the previous batch was
+ * committing) and applies each batch in one durable PostgreSQL transaction: one pipelined round
+ * trip to read and lock, the pure `applyBatch` in memory, one pipelined round trip to write and
+ * commit. synchronous_commit stays on: a result is returned only after its batch is durable.
+ *
+ * The hash chain is built here, in the batch, under the chain-head row lock that the batch takes
+ * anyway; with one writer per database that lock is uncontended, and a second writer (a CLI, a
+ * second server) queues behind it rather than forking the chain.
+ */
+
+/** A stored transfer, as results report it. */
+export type Transfer = TransferRecord;
+
+export type SubmitResult =
+  | { readonly id: string; readonly status: 'created' | 'exists'; readonly transfer: Transfer }
+  | { readonly id: string; readonly status: 'failed'; readonly error: string; readonly detail: string };
+
+interface Waiting {
+  readonly submission: Submission;
+  readonly size: number;
+  resolve(results: SubmitResult[]): void;
+  reject(error: unknown): void;
+}
+
+export interface BatchObserver {
+  batchApplied(stats: { transfers: number; created: number; durationMs: number }): void;
+}
+
+export class BatchWriter {
+  private readonly queue: Waiting[] = [];
+  private queuedTransfers = 0;
+  private running = false;
+  private closed = false;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: {
+      readonly sql: Sql;
+      readonly clock: Clock;
+      readonly config: LedgerConfig;
+      readonly observer?: BatchObserver;
+    },
+  ) {}
+
+  submit(submission: Submission): Promise<SubmitResult[]> {
+    if (this.closed) return Promise.reject(new Error('the ledger writer is closed'));
+    const size = 'transfer' in submission ? 1 : submission.group.length;
+    assert(size >= 1, 'a submission has at least one transfer');
+    assert(size <= this.deps.config.batchSizeMax, 'a linked group fits in one batch');
+    return new Promise((resolve, reject) => {
+      this.queue.push({ submission, size, resolve, reject });
+      this.queuedTransfers += size;
+      if (!this.running) {
+        this.running = true;
+        this.idle = this.drain();
+      }
+    });
+  }
+
+  /** Stops taking submissions and waits for the ones already queued. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle;
+  }
+
+  private take(): Waiting[] {
+    const batch: Waiting[] = [];
+    let size = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0];
+      assert(next !== undefined, 'queue is non-empty');
+      if (batch.length > 0 && size + next.size > this.deps.config.batchSizeMax) break;
+      this.queue.shift();
+      size += next.size;
+      batch.push(next);
+    }
+    this.queuedTransfers -= size;
+    return batch;
+  }
+
+  private async drain(): Promise<void> {
+    const { batchLingerMs, batchSizeMax } = this.deps.config;
+    if (batchLingerMs > 0 && this.queuedTransfers < batchSizeMax) {
+      await new Promise((resolve) => setTimeout(resolve, batchLingerMs));
+    }
+    // Each pass takes at least one submission, so the loop ends when the queue is empty.
+    while (this.queue.length > 0) {
+      const batch = this.take();
+      try {
+        const results = await this.runBatch(batch.map((waiting) => waiting.submission));
+        batch.forEach((waiting, index) => {
+          const list = results[index];
+          assert(list !== undefined, 'one result list per submission');
+          waiting.resolve(list);
+        });
+      } catch (error) {
+        for (const waiting of batch) waiting.reject(error);
+      }
+      // Let the callers just answered submit their next transfers before the next batch forms.
+      if (this.queuedTransfers < batchSizeMax) await yieldToCallers();
+    }
+    this.running = false;
+  }
+
+  private async runBatch(submissions: Submission[]): Promise<SubmitResult[][]> {
+    const started = performance.now();
+    const requests: TransferRequest[] = submissions.flatMap((s) => ('transfer' in s ? [s.transfer] : [...s.group]));
+    const transferIds = requests.map((r) => r.id);
+    const pendingIds = requests.flatMap((r) => (r.pendingId === undefined ? [] : [r.pendingId]));
+    const accountIds = [
+      ...new Set(requests.flatMap((r) => [r.debitAccountId, r.creditAccountId].filter((id): id is string => id !== undefined))),
+    ];
+    const output = await this.deps.sql.begin(async (tx) => {
+      const loaded = await loadBatch(tx, { transferIds, pendingIds, accountIds });
+      const outcome = applyBatch(
+        {
+          accounts: loaded.accounts,
+          transfers: loaded.transfers,
+          resolutions: loaded.resolutions,
+          nowMs: this.deps.clock.nowMs(),
+          transferAmountMaxMinor: this.deps.config.transferAmountMaxMinor,
+        },
+        submissions,
+      );
+      const seqs: bigint[] = [];
+      const hashes: Buffer[] = [];
+      let previous: Uint8Array = loaded.head.hash;
+      outcome.created.forEach((transfer, index) => {
+        const seq = loaded.head.lastSeq + BigInt(index + 1);
+        const hash = linkHash(previous, seq, transfer);
+        seqs.push(seq);
+        hashes.push(hash);
+        previous = hash;
+      });
+      assertBalanced(outcome.created);
+      await writeBatch(tx, { created: outcome.created, seqs, hashes, dirtyBooks: outcome.dirtyBooks });
+      const seqById = new Map(outcome.created.map((transfer, index) => [transfer.id, seqs[index] ?? 0n]));
+      return { outcome, seqById };
+    });
+    this.deps.observer?.batchApplied({
+      transfers: requests.length,
+      created: output.outcome.created.length,
+      durationMs: performance.now() - started,
+    });
+    return output.outcome.results.map((list) => list.map((result) => toSubmitResult(result, output.seqById)));
+  }
+}
+
+/** Checked twice: every created transfer's entries balance (debits equal credits). */
+function assertBalanced(created: readonly NewTransfer[]): void {
+  for (const transfer of created) {
+    let debits = 0n;
+    let credits = 0n;
+    for (const entry of transfer.entries) {
+      if (entry.side === 'D') debits += entry.amountMinor;
+      else credits += entry.amountMinor;
+    }
+    assert(debits === credits, `transfer ${transfer.id} balances`);
+  }
+}
+
+function toSubmitResult(result: TransferResult, seqById: ReadonlyMap<string, bigint>): SubmitResult {
+  if (result.status === 'failed') {
+    return { id: result.id, status: 'failed', error: `ledger.${result.error}`, detail: result.detail };
+  }
+  if ('seq' in result.transfer) return { id: result.id, status: 'exists', transfer: result.transfer };
+  const seq = seqById.get(result.id);
+  assert(seq !== undefined, 'every transfer created in a batch has a seq');
+  const { entries: _entries, ...record } = result.transfer;
+  return { id: result.id, status: result.status, transfer: { ...record, seq } };
+}
