@@ -10,6 +10,7 @@ import postgres from 'postgres';
  */
 export type Sql = postgres.Sql<{ bigint: bigint }>;
 export type TransactionSql = postgres.TransactionSql<{ bigint: bigint }>;
+export type ReservedSql = postgres.ReservedSql<{ bigint: bigint }>;
 
 export interface DbOptions {
   readonly url: string;

@@ -60,9 +60,8 @@ describe('transfers', () => {
     const request = { id: nextId('t'), type: 'posted' as const, debitAccountId: bank, creditAccountId: wallet, amountMinor: 500n, currency: 'CNY', kind: 'topup', metadata: { order: 'o-1' } };
     const first = await ledger.transfer(request);
     const again = await ledger.transfer(request);
-    assert.equal(first.status, 'created');
-    assert.equal(again.status, 'exists', JSON.stringify(again, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
-    assert.ok(first.status !== 'failed' && again.status !== 'failed');
+    assert.ok(first.status === 'created', first.status);
+    assert.ok(again.status === 'exists', again.status);
     assert.equal(again.transfer.seq, first.transfer.seq);
     assert.equal(failure(await ledger.transfer({ ...request, amountMinor: 501n })), 'ledger.exists_with_different_amount');
     assert.equal(failure(await ledger.transfer({ ...request, creditAccountId: bank, debitAccountId: wallet })), 'ledger.exists_with_different_debit_account_id');

@@ -1,0 +1,155 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Clock } from './kernel/clock.ts';
+import type { Config } from './kernel/config.ts';
+import type { Sql } from './kernel/db.ts';
+import { createIdGenerator, type IdGenerator } from './kernel/ids.ts';
+import type { Random } from './kernel/random.ts';
+import { resolveOperatorToken } from './http/auth.ts';
+import { IdempotencyStore } from './http/idempotency.ts';
+import { createMetrics, type Metrics } from './http/metrics.ts';
+import { buildServer } from './http/server.ts';
+import { Ledger } from './ledger/index.ts';
+import { ledgerRoutes } from './ledger/routes.ts';
+
+/**
+ * The composition root: wires config, database, clock and randomness into the ledger and the
+ * HTTP server. `main.ts` runs it against a real database and clock; tests build it on a test
+ * schema and a fake clock and talk to it with `app.inject()`.
+ */
+export interface AppDeps {
+  readonly config: Config;
+  readonly sql: Sql;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** Fastify's logger option; tests leave it off. */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+export interface App {
+  readonly http: FastifyInstance;
+  readonly ledger: Ledger;
+  readonly idempotency: IdempotencyStore;
+  readonly metrics: Metrics;
+  readonly ids: IdGenerator;
+  readonly operatorToken: string;
+  readonly inject: FastifyInstance['inject'];
+  /** Runs one pass of the periodic work (expire holds, prune idempotency records). */
+  runMaintenance(): Promise<MaintenanceReport>;
+  /** Starts the periodic loop; `close()` stops it. */
+  startMaintenance(): void;
+  /** Stops the loop, the server and the ledger writer; the caller owns `sql`. */
+  close(): Promise<void>;
+}
+
+export interface MaintenanceReport {
+  readonly expired: number;
+  readonly pruned: number | null;
+}
+
+/** Pruning is an indexed delete of day-old rows; once a minute is plenty. */
+const pruneIntervalMs = 60_000;
+const version = '0.1.0';
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, sql, clock, random } = deps;
+  const ids = createIdGenerator(clock, random);
+  const metrics = createMetrics();
+  const ledger = new Ledger({
+    sql,
+    clock,
+    ids,
+    config: config.ledger,
+    observer: metrics.ledgerObserver,
+  });
+  const idempotency = new IdempotencyStore({ sql, clock });
+  const http = await buildServer({
+    sql,
+    ids,
+    metrics,
+    idempotency,
+    logger: deps.logger ?? false,
+    version,
+  });
+  const operator = await resolveOperatorToken({
+    configured: config.operatorToken,
+    dataDir: config.dataDir,
+    random,
+  });
+  if (operator.writtenTo !== null) {
+    http.log.info(
+      { file: operator.writtenTo },
+      `operator token (also written to ${operator.writtenTo}): ${operator.token}`,
+    );
+  }
+  await http.register(ledgerRoutes, {
+    prefix: '/v1/ledger',
+    ledger,
+    sql,
+    operatorToken: operator.token,
+    batchSizeMax: config.ledger.batchSizeMax,
+  });
+  const maintenance = createMaintenance({ ledger, idempotency, clock, http });
+  let maintenanceTimer: NodeJS.Timeout | undefined;
+  http.addHook('onClose', async () => {
+    clearInterval(maintenanceTimer);
+    await maintenance.idle();
+    await ledger.close();
+  });
+  await http.ready();
+  return {
+    http,
+    ledger,
+    idempotency,
+    metrics,
+    ids,
+    operatorToken: operator.token,
+    inject: http.inject.bind(http),
+    runMaintenance: () => maintenance.run(),
+    startMaintenance: () => {
+      if (maintenanceTimer !== undefined) return;
+      maintenanceTimer = setInterval(maintenance.tick, config.ledger.expirySweepIntervalMs);
+      // The loop must never be what keeps the process alive.
+      maintenanceTimer.unref();
+    },
+    close: () => http.close(),
+  };
+}
+
+/**
+ * The periodic work. A tick that finds the previous pass still running skips, so a slow database
+ * never piles passes up; errors are logged and the next tick tries again.
+ */
+function createMaintenance(deps: {
+  readonly ledger: Ledger;
+  readonly idempotency: IdempotencyStore;
+  readonly clock: Clock;
+  readonly http: FastifyInstance;
+}) {
+  let running: Promise<unknown> = Promise.resolve();
+  let isRunning = false;
+  let lastPruneMs: number | undefined;
+  const run = async (): Promise<MaintenanceReport> => {
+    const expired = await deps.ledger.expireDue();
+    const nowMs = deps.clock.nowMs();
+    let pruned: number | null = null;
+    if (lastPruneMs === undefined || nowMs - lastPruneMs >= pruneIntervalMs) {
+      lastPruneMs = nowMs;
+      pruned = await deps.idempotency.prune();
+    }
+    if (expired > 0 || (pruned ?? 0) > 0)
+      deps.http.log.info({ expired, pruned }, 'maintenance pass');
+    return { expired, pruned };
+  };
+  const tick = (): void => {
+    if (isRunning) return;
+    isRunning = true;
+    running = run()
+      .catch((error: unknown) => {
+        deps.http.log.error({ err: error }, 'maintenance pass failed');
+      })
+      .finally(() => {
+        isRunning = false;
+      });
+  };
+  return { run, tick, idle: () => running };
+}

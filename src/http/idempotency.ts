@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { assert } from '../kernel/assert.ts';
+import type { Clock } from '../kernel/clock.ts';
+import type { Sql } from '../kernel/db.ts';
+import { DomainError, registerErrors } from '../kernel/errors.ts';
+
+/**
+ * Idempotency-Key handling (STYLE.md "Idempotency", after the IETF httpapi draft). A route opts
+ * in with `config: { idempotent: true }`; it then requires the header, and the first request with
+ * a key claims a row keyed by (principal, route, key) holding the sha256 of the canonical body.
+ * When it completes, its status and body are stored and every retry gets them back verbatim with
+ * `Idempotency-Replayed: true`.
+ *
+ * The effect (a ledger batch) commits in the writer's own transaction, so the record cannot share
+ * it. The gap is closed by takeover instead: a crashed request leaves its row in flight, and after
+ * `inFlightTakeoverMs` a retry may run the handler again. That is safe because what the handlers
+ * do is itself idempotent (transfers carry client ids; accounts compare fields).
+ */
+export const idempotencyErrors = registerErrors('idempotency', {
+  key_required: { status: 400, title: 'An Idempotency-Key header is required', retryable: false },
+  key_invalid: { status: 400, title: 'The Idempotency-Key header is not valid', retryable: false },
+  key_reused: {
+    status: 422,
+    title: 'The Idempotency-Key was already used with a different request body',
+    retryable: false,
+  },
+  in_flight: {
+    status: 409,
+    title: 'A request with this Idempotency-Key is still being processed',
+    retryable: true,
+  },
+});
+
+export const idempotencyKeyLengthMax = 255;
+/** Keys are opaque to us; this alphabet covers UUIDs, ULIDs and base64/base64url tokens. */
+const keyPattern = /^[A-Za-z0-9_.:~+/=-]+$/;
+/** Records live at least this long (STYLE.md: ≥ 24 h); prune deletes only older ones. */
+export const idempotencyRetentionMs = 24 * 3600 * 1000;
+/** An in-flight record older than this belongs to a request that crashed; a retry takes it over. */
+export const inFlightTakeoverMs = 60_000;
+/** A claim races only with a release or prune deleting the row it found; a few tries settle it. */
+const claimAttemptsMax = 3;
+const pruneBatchRowsMax = 10_000;
+const pruneBatchesMax = 100;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route requires an Idempotency-Key header and replays completed responses. */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    /** Who is calling, set by an auth hook; idempotency keys are scoped by it. */
+    principal: string | null;
+    /** The claimed idempotency record this request will complete, if any. */
+    idempotency: IdempotencyClaim | null;
+  }
+}
+
+export interface IdempotencyScope {
+  readonly principal: string;
+  readonly route: string;
+  readonly key: string;
+}
+
+export interface IdempotencyClaim extends IdempotencyScope {
+  /** Fences a taken-over attempt: only the current attempt may complete or release the row. */
+  readonly attempt: number;
+}
+
+export interface StoredResponse {
+  readonly statusCode: number;
+  readonly contentType: string | null;
+  readonly body: string;
+}
+
+export type ClaimOutcome =
+  | { readonly kind: 'claimed'; readonly claim: IdempotencyClaim }
+  | { readonly kind: 'replay'; readonly response: StoredResponse }
+  | { readonly kind: 'reused' }
+  | { readonly kind: 'in_flight' };
+
+/** JSON with object keys sorted at every level, so equal bodies hash equally whatever the order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function requestSha256(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+export function parseIdempotencyKey(header: string | string[] | undefined): string {
+  if (header === undefined || header === '') {
+    throw new DomainError('idempotency.key_required', {
+      detail: 'this request changes state: send an Idempotency-Key header (a UUID works)',
+    });
+  }
+  if (
+    typeof header !== 'string' ||
+    header.length > idempotencyKeyLengthMax ||
+    !keyPattern.test(header)
+  ) {
+    throw new DomainError('idempotency.key_invalid', {
+      detail: `an Idempotency-Key is 1 to ${String(idempotencyKeyLengthMax)} characters of A-Z a-z 0-9 _ . : ~ + / = -`,
+    });
+  }
+  return header;
+}
+
+interface KeyRow {
+  readonly state: 'in_flight' | 'completed';
+  readonly request_sha256: string;
+  readonly status_code: number | null;
+  readonly content_type: string | null;
+  readonly response_body: string | null;
+}
+
+export class IdempotencyStore {
+  constructor(private readonly deps: { readonly sql: Sql; readonly clock: Clock }) {}
+
+  /**
+   * Claims the key for this request, or says what to do instead. One statement inserts a fresh
+   * row or takes over a stale in-flight one with the same body; otherwise the row is read back.
+   */
+  async claim(scope: IdempotencyScope, sha256: string): Promise<ClaimOutcome> {
+    for (let attempt = 0; attempt < claimAttemptsMax; attempt++) {
+      const now = this.deps.clock.now();
+      const staleBefore = new Date(now.getTime() - inFlightTakeoverMs);
+      const claimed = await this.deps.sql<{ attempt: number }[]>`
+        INSERT INTO http_idempotency_keys AS k
+          (principal, route, key, request_sha256, state, created_at, locked_at)
+        VALUES (${scope.principal}, ${scope.route}, ${scope.key}, ${sha256}, 'in_flight', ${now}, ${now})
+        ON CONFLICT (principal, route, key) DO UPDATE
+          SET attempt = k.attempt + 1, locked_at = EXCLUDED.locked_at
+          WHERE k.state = 'in_flight' AND k.locked_at < ${staleBefore}
+            AND k.request_sha256 = EXCLUDED.request_sha256
+        RETURNING k.attempt`;
+      const row = claimed[0];
+      if (row !== undefined) return { kind: 'claimed', claim: { ...scope, attempt: row.attempt } };
+      const existing = await this.read(scope);
+      if (existing !== undefined) return decide(existing, sha256);
+    }
+    return { kind: 'in_flight' };
+  }
+
+  private async read(scope: IdempotencyScope): Promise<KeyRow | undefined> {
+    const rows = await this.deps.sql<KeyRow[]>`
+      SELECT state, request_sha256, status_code, content_type, response_body
+      FROM http_idempotency_keys
+      WHERE principal = ${scope.principal} AND route = ${scope.route} AND key = ${scope.key}`;
+    return rows[0];
+  }
+
+  /** Stores the final response; false when a takeover fenced this attempt out. */
+  async complete(claim: IdempotencyClaim, response: StoredResponse): Promise<boolean> {
+    const rows = await this.deps.sql`
+      UPDATE http_idempotency_keys
+      SET state = 'completed', status_code = ${response.statusCode},
+          content_type = ${response.contentType}, response_body = ${response.body},
+          completed_at = ${this.deps.clock.now()}
+      WHERE principal = ${claim.principal} AND route = ${claim.route} AND key = ${claim.key}
+        AND attempt = ${claim.attempt} AND state = 'in_flight'
+      RETURNING 1`;
+    return rows.length === 1;
+  }
+
+  /** Forgets an attempt whose outcome may change on retry, so the same key can try again. */
+  async release(claim: IdempotencyClaim): Promise<void> {
+    await this.deps.sql`
+      DELETE FROM http_idempotency_keys
+      WHERE principal = ${claim.principal} AND route = ${claim.route} AND key = ${claim.key}
+        AND attempt = ${claim.attempt} AND state = 'in_flight'`;
+  }
+
+  /** Deletes records older than the retention, in bounded batches so no statement runs long. */
+  async prune(): Promise<number> {
+    const cutoff = new Date(this.deps.clock.nowMs() - idempotencyRetentionMs);
+    let deleted = 0;
+    for (let batch = 0; batch < pruneBatchesMax; batch++) {
+      const result = await this.deps.sql`
+        DELETE FROM http_idempotency_keys WHERE ctid IN (
+          SELECT ctid FROM http_idempotency_keys WHERE created_at < ${cutoff}
+          LIMIT ${pruneBatchRowsMax})`;
+      deleted += result.count;
+      if (result.count < pruneBatchRowsMax) break;
+    }
+    return deleted;
+  }
+}
+
+function decide(row: KeyRow, sha256: string): ClaimOutcome {
+  if (row.request_sha256 !== sha256) return { kind: 'reused' };
+  if (row.state === 'in_flight') return { kind: 'in_flight' };
+  assert(row.status_code !== null, 'a completed record has a status');
+  assert(row.response_body !== null, 'a completed record has a body');
+  return {
+    kind: 'replay',
+    response: {
+      statusCode: row.status_code,
+      contentType: row.content_type,
+      body: row.response_body,
+    },
+  };
+}
+
+function isIdempotentRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.config.idempotent === true;
+}
+
+/**
+ * A response is final unless retrying could change it: a server error or a problem marked
+ * retryable (insufficient funds may pass after a top-up) releases the key instead.
+ */
+function isFinal(reply: FastifyReply): boolean {
+  if (reply.statusCode >= 500) return false;
+  return reply.problem?.retryable !== true;
+}
+
+async function finish(
+  store: IdempotencyStore,
+  claim: IdempotencyClaim,
+  reply: FastifyReply,
+  payload: unknown,
+): Promise<void> {
+  const body =
+    typeof payload === 'string'
+      ? payload
+      : Buffer.isBuffer(payload)
+        ? payload.toString('utf8')
+        : undefined;
+  if (body === undefined || !isFinal(reply)) {
+    await store.release(claim);
+    return;
+  }
+  const contentType = reply.getHeader('content-type');
+  const completed = await store.complete(claim, {
+    statusCode: reply.statusCode,
+    contentType: typeof contentType === 'string' ? contentType : null,
+    body,
+  });
+  if (!completed)
+    reply.log.warn({ key: claim.key }, 'idempotency record was taken over before completing');
+}
+
+function replay(reply: FastifyReply, response: StoredResponse): FastifyReply {
+  reply.code(response.statusCode).header('idempotency-replayed', 'true');
+  if (response.contentType !== null) reply.type(response.contentType);
+  return reply.send(response.body);
+}
+
+/**
+ * Hooks for every route that opts in. The header is checked before schema validation (a cheap
+ * refusal); the claim happens after it, so an invalid body never occupies a key.
+ */
+export function registerIdempotency(app: FastifyInstance, store: IdempotencyStore): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('idempotency', null);
+  app.addHook('preValidation', async (request) => {
+    if (isIdempotentRoute(request)) parseIdempotencyKey(request.headers['idempotency-key']);
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (!isIdempotentRoute(request)) return;
+    const scope = {
+      principal: request.principal ?? 'anonymous',
+      route: `${request.method} ${request.routeOptions.url ?? request.url}`,
+      key: parseIdempotencyKey(request.headers['idempotency-key']),
+    };
+    const outcome = await store.claim(scope, requestSha256(request.body));
+    switch (outcome.kind) {
+      case 'claimed':
+        request.idempotency = outcome.claim;
+        return;
+      case 'replay':
+        return replay(reply, outcome.response);
+      case 'reused':
+        throw new DomainError('idempotency.key_reused', {
+          detail:
+            'this Idempotency-Key was used with a different body; use a new key for a new request',
+        });
+      case 'in_flight':
+        reply.header('retry-after', '1');
+        throw new DomainError('idempotency.in_flight', {
+          detail: 'the first request with this Idempotency-Key has not finished; retry shortly',
+        });
+    }
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = request.idempotency;
+    if (claim === null) return payload;
+    request.idempotency = null;
+    await finish(store, claim, reply, payload);
+    return payload;
+  });
+}
