@@ -172,6 +172,8 @@ describe('two-phase transfers', () => {
     const postId = nextId('post');
     assert.equal((await ledger.transfer({ id: postId, type: 'post', pendingId: holdId, amountMinor: 50n })).status, 'created');
     assert.equal((await ledger.transfer({ id: postId, type: 'post', pendingId: holdId, amountMinor: 50n })).status, 'exists');
+    // Leaving the amount out asks for the whole hold, which is not what was posted.
+    assert.equal(failure(await ledger.transfer({ id: postId, type: 'post', pendingId: holdId })), 'ledger.exists_with_different_amount');
     assert.equal(failure(await ledger.transfer({ id: nextId('void'), type: 'void', pendingId: holdId })), 'ledger.pending_transfer_already_posted');
     const after = await ledger.getAccount(wallet);
     assert.equal(after?.availableMinor, 50n);

@@ -177,6 +177,7 @@ function compareWithExisting(
   request: TransferRequest,
   existing: TransferRecord | NewTransfer,
   groupId: string | null,
+  holdAmountMinor: bigint | undefined,
 ): Failure | undefined {
   const differ = (name: LedgerErrorName): Failure =>
     new Failure(name, `transfer ${request.id} already exists with a different value`);
@@ -188,6 +189,10 @@ function compareWithExisting(
     return differ('exists_with_different_credit_account_id');
   }
   if (request.amountMinor !== undefined && request.amountMinor !== existing.amountMinor) {
+    return differ('exists_with_different_amount');
+  }
+  // A post that omits the amount asks for the whole hold: a retry of it matches only a full post.
+  if (request.type === 'post' && request.amountMinor === undefined && existing.amountMinor !== holdAmountMinor) {
     return differ('exists_with_different_amount');
   }
   if (request.currency !== undefined && request.currency !== existing.currency) {
@@ -459,7 +464,8 @@ function applyOne(
 ): TransferResult {
   const existing = findTransfer(context, request.id);
   if (existing !== undefined) {
-    const differs = compareWithExisting(request, existing, groupId);
+    const hold = existing.pendingId === null ? undefined : findTransfer(context, existing.pendingId);
+    const differs = compareWithExisting(request, existing, groupId, hold?.amountMinor);
     if (differs !== undefined) return { id: request.id, status: 'failed', error: differs.error, detail: differs.detail };
     if (context.submissionIds.has(request.id)) {
       return { id: request.id, status: 'failed', error: 'duplicate_id_in_request', detail: `transfer ${request.id} appears twice in this linked group` };

@@ -145,6 +145,20 @@ export async function selectAccountsByOwner(db: Db, ownerId: string, limit: numb
   );
 }
 
+/**
+ * Sends queries now, in the order given (postgres.js queries are lazy: each is sent when first
+ * awaited, so `Promise.all([...])` alone does not fix the order on the wire), and waits for all.
+ * `undefined` stands for a query not needed this time.
+ */
+type Sendable = PromiseLike<unknown> & { execute(): unknown };
+
+export function inOrder<const T extends readonly (Sendable | undefined)[]>(
+  queries: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  for (const query of queries) query?.execute();
+  return Promise.all(queries);
+}
+
 export interface ChainHead {
   readonly lastSeq: bigint;
   readonly hash: Buffer;
@@ -168,7 +182,7 @@ export async function loadBatch(
   input: { transferIds: string[]; pendingIds: string[]; accountIds: string[] },
 ): Promise<LoadedBatch> {
   const lookupIds = [...input.transferIds, ...input.pendingIds];
-  const [headRows, transferRows, resolutionRows, namedRows, holdRows] = await Promise.all([
+  const [headRows, transferRows, resolutionRows, namedRows, holdRows] = await inOrder([
     tx<{ last_seq: bigint; hash: Buffer }[]>`
       SELECT last_seq, hash FROM ledger_chain_head WHERE id FOR UPDATE`,
     tx<TransferRow[]>`
@@ -190,7 +204,7 @@ export async function loadBatch(
       WHERE id = ANY(${input.accountIds}::text[]) OR parent_id = ANY(${input.accountIds}::text[])
       ORDER BY id`,
     input.pendingIds.length === 0
-      ? Promise.resolve([] as AccountRow[])
+      ? undefined
       : tx<AccountRow[]>`
           SELECT id, currency, owner_id, code, no_overdraft, overdraft_limit_minor, shard_count,
                  parent_id, shard_no, debits_pending, debits_posted, credits_pending, credits_posted,
@@ -200,7 +214,7 @@ export async function loadBatch(
                          WHERE id = ANY(${input.pendingIds}::text[]) AND type = 'pending')
           ORDER BY id`,
   ]);
-  const accountRows = [...namedRows, ...holdRows.filter((row) => !namedRows.some((named) => named.id === row.id))];
+  const accountRows = [...namedRows, ...(holdRows ?? []).filter((row) => !namedRows.some((named) => named.id === row.id))];
   const head = headRows[0];
   assert(head !== undefined, 'the chain head row exists');
   const accounts = new Map<string, AccountBooks>();
@@ -220,8 +234,10 @@ export async function loadBatch(
   }
   // Shard books loaded for a hold are reachable by the hold's book id.
   for (const [parentId, books] of shardsByParent) {
-    if (!accounts.has(parentId)) {
-      for (const book of books) accounts.set(book.id, { id: book.id, currency: book.currency, books: [book] });
+    if (accounts.has(parentId)) continue;
+    // Only some shards were loaded (for a hold): the array is sparse, so skip its holes.
+    for (const book of books) {
+      if (book !== undefined) accounts.set(book.id, { id: book.id, currency: book.currency, books: [book] });
     }
   }
   return {
@@ -234,10 +250,10 @@ export async function loadBatch(
 
 /**
  * Writes a batch's effects set-based and pipelined: the new transfers and entries (each an array
- * insert), the changed book totals (one UPDATE from arrays), the new chain head, and then the
- * caller's COMMIT in the same flight.
+ * insert), the changed book totals (one UPDATE from arrays), and the new chain head. The
+ * statements are on the wire when this returns, so a COMMIT the caller sends next follows them.
  */
-export async function writeBatch(
+export function writeBatch(
   tx: ReservedSql,
   input: {
     created: readonly NewTransfer[];
@@ -245,13 +261,9 @@ export async function writeBatch(
     hashes: readonly Buffer[];
     dirtyBooks: readonly Book[];
   },
-  commit: () => Promise<unknown>,
-): Promise<void> {
+): Promise<unknown> {
   const { created, seqs, hashes, dirtyBooks } = input;
-  if (created.length === 0) {
-    await commit();
-    return;
-  }
+  if (created.length === 0) return Promise.resolve();
   const column = <T>(pick: (transfer: NewTransfer, index: number) => T): T[] => created.map(pick);
   const entryBooks: string[] = [];
   const entrySeqs: string[] = [];
@@ -271,7 +283,9 @@ export async function writeBatch(
   const lastHash = hashes[hashes.length - 1];
   assert(lastSeq !== undefined && lastHash !== undefined, 'a non-empty batch has a last link');
   const bookIds = dirtyBooks.map((b) => b.id);
-  await Promise.all([
+  // execute() sends each statement now, in this order (postgres.js otherwise sends a query when
+  // it is first awaited, in whatever order that happens).
+  return inOrder([
     tx`
       INSERT INTO ledger_transfers (seq, id, debit_account_id, credit_account_id, debit_book_id,
         credit_book_id, amount_minor, currency, kind, type, pending_id, timeout_at, group_id,
@@ -290,7 +304,7 @@ export async function writeBatch(
         ${hashes.map((hash) => hash.toString('hex'))}::text[])
         AS u(s, i, da, ca, db, cb, am, cu, k, ty, p, ta, g, m, cr, h)`,
     entryBooks.length === 0
-      ? Promise.resolve()
+      ? undefined
       : tx`
       INSERT INTO ledger_entries (book_id, transfer_seq, side, amount_minor, balance_after_minor)
       SELECT * FROM unnest(${entryBooks}::text[], ${entrySeqs}::int8[], ${entrySides}::"char"[],
@@ -309,6 +323,5 @@ export async function writeBatch(
            AS u(id, d_pending, d_posted, c_pending, c_posted)
       WHERE a.id = u.id AND a.id = ANY(${bookIds}::text[])`,
     tx`UPDATE ledger_chain_head SET last_seq = ${lastSeq.toString()}, hash = ${lastHash} WHERE id`,
-    commit(),
   ]);
 }

@@ -1,4 +1,3 @@
-import { setImmediate as yieldToCallers } from 'node:timers/promises';
 import { assert } from '../kernel/assert.ts';
 import type { Clock } from '../kernel/clock.ts';
 import type { LedgerConfig } from '../kernel/config.ts';
@@ -18,8 +17,10 @@ import { loadBatch, writeBatch } from './store.ts';
  * The batching writer. Callers submit transfers concurrently; one writer gathers them (for
  * `batchLingerMs` when it wakes from idle, and whatever arrived while the previous batch was
  * committing) and applies each batch in one durable PostgreSQL transaction: one pipelined round
- * trip to read and lock, the pure `applyBatch` in memory, one pipelined round trip to write and
- * commit. synchronous_commit stays on: a result is returned only after its batch is durable.
+ * trip to read under the chain-head lock, the pure `applyBatch` in memory, one pipelined round
+ * trip to write and commit. synchronous_commit stays on: a result is returned only after its
+ * batch is durable. Batches apply strictly one after another (the chain-head lock), but the next
+ * one is already waiting on that lock while this process finishes the last.
  *
  * The hash chain is built here, in the batch, under the chain-head row lock that the batch takes
  * anyway; with one writer per database that lock is uncontended, and a second writer (a CLI, a
@@ -57,13 +58,20 @@ export interface BatchObserver {
   batchApplied(stats: BatchStats): void;
 }
 
+/** Batches in flight at once: one applying, the next already queued on the chain-head lock. */
+const inFlightMax = 2;
+/** Below this many queued transfers an idle writer does not split them into two batches. */
+const splitMin = 16;
+
 export class BatchWriter {
   private readonly queue: Waiting[] = [];
   private queuedTransfers = 0;
-  private running = false;
+  private inFlight = 0;
+  private pumpScheduled = false;
   private closed = false;
-  private idle: Promise<void> = Promise.resolve();
-  private connection: ReservedSql | undefined;
+  private readonly spareConnections: ReservedSql[] = [];
+  private drained: (() => void) | undefined;
+  private reserving: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -82,28 +90,64 @@ export class BatchWriter {
     return new Promise((resolve, reject) => {
       this.queue.push({ submission, size, resolve, reject });
       this.queuedTransfers += size;
-      if (!this.running) {
-        this.running = true;
-        this.idle = this.drain();
-      }
+      this.schedulePump(this.inFlight === 0 ? this.deps.config.batchLingerMs : 0);
     });
   }
 
-  /** Stops taking submissions and waits for the ones already queued. */
+  /** Stops taking submissions, waits for the ones already queued, and returns its connections. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.idle;
-    this.connection?.release();
-    this.connection = undefined;
+    if (this.inFlight > 0 || this.queue.length > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+      });
+    }
+    for (const connection of this.spareConnections.splice(0)) connection.release();
   }
 
-  private take(): Waiting[] {
+  /**
+   * Starts batches on the next turn of the event loop (or after the linger when idle), so that
+   * callers answered by the last batch can submit again before the next one forms.
+   */
+  private schedulePump(delayMs: number): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    const run = (): void => {
+      this.pumpScheduled = false;
+      this.pump();
+    };
+    if (delayMs > 0) setTimeout(run, delayMs);
+    else setImmediate(run);
+  }
+
+  /**
+   * Keeps up to two batches in flight. While one applies, the next is already sent and waits on
+   * the chain-head lock, so the database goes straight from one batch to the next while this
+   * process prepares and answers them. An idle writer with enough queued splits them in two for
+   * the same reason.
+   */
+  private pump(): void {
+    const { batchSizeMax } = this.deps.config;
+    for (let started = 0; started < inFlightMax && this.queue.length > 0 && this.inFlight < inFlightMax; started++) {
+      const split = this.inFlight === 0 && this.queuedTransfers >= 2 * splitMin;
+      const limit = split ? Math.min(batchSizeMax, Math.ceil(this.queuedTransfers / 2)) : batchSizeMax;
+      const batch = this.take(limit);
+      this.inFlight += 1;
+      void this.runAndAnswer(batch).finally(() => {
+        this.inFlight -= 1;
+        if (this.queue.length > 0) this.schedulePump(0);
+        else if (this.inFlight === 0) this.drained?.();
+      });
+    }
+  }
+
+  private take(limit: number): Waiting[] {
     const batch: Waiting[] = [];
     let size = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0];
       assert(next !== undefined, 'queue is non-empty');
-      if (batch.length > 0 && size + next.size > this.deps.config.batchSizeMax) break;
+      if (batch.length > 0 && size + next.size > limit) break;
       this.queue.shift();
       size += next.size;
       batch.push(next);
@@ -112,56 +156,53 @@ export class BatchWriter {
     return batch;
   }
 
-  private async drain(): Promise<void> {
-    const { batchLingerMs, batchSizeMax } = this.deps.config;
-    if (batchLingerMs > 0 && this.queuedTransfers < batchSizeMax) {
-      await new Promise((resolve) => setTimeout(resolve, batchLingerMs));
+  private async runAndAnswer(batch: readonly Waiting[]): Promise<void> {
+    try {
+      const results = await this.runBatch(batch.map((waiting) => waiting.submission));
+      batch.forEach((waiting, index) => {
+        const list = results[index];
+        assert(list !== undefined, 'one result list per submission');
+        waiting.resolve(list);
+      });
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
     }
-    // Each pass takes at least one submission, so the loop ends when the queue is empty.
-    while (this.queue.length > 0) {
-      const batch = this.take();
-      try {
-        const results = await this.runBatch(batch.map((waiting) => waiting.submission));
-        batch.forEach((waiting, index) => {
-          const list = results[index];
-          assert(list !== undefined, 'one result list per submission');
-          waiting.resolve(list);
-        });
-      } catch (error) {
-        for (const waiting of batch) waiting.reject(error);
-      }
-      // Let the callers just answered submit their next transfers before the next batch forms.
-      if (this.queuedTransfers < batchSizeMax) await yieldToCallers();
-    }
-    this.running = false;
+  }
+
+  /**
+   * A connection of the writer's own. Reservations are made one at a time: postgres.js 3.4 can
+   * hang, or hand one connection to both, when two reserve() calls race on an empty pool.
+   */
+  private acquire(): Promise<ReservedSql> {
+    const spare = this.spareConnections.pop();
+    if (spare !== undefined) return Promise.resolve(spare);
+    const next = this.reserving.then(() => this.deps.sql.reserve());
+    this.reserving = next.catch(() => undefined);
+    return next;
   }
 
   /**
    * Runs `work` in a transaction on the writer's own connection, with BEGIN pipelined ahead of the
-   * first reads and COMMIT behind the last writes: two round trips a batch. `commit()` yields the
-   * COMMIT query for `work` to send with its writes; it must report COMMIT (PostgreSQL answers a
+   * first reads and COMMIT behind the last writes: two round trips a batch. `work` returns its
+   * writes already sent; COMMIT goes out after them and must answer COMMIT (PostgreSQL answers a
    * COMMIT of a failed transaction with ROLLBACK), or the batch fails.
    */
   private async inTransaction<T>(
-    work: (connection: ReservedSql, commit: () => Promise<unknown>) => Promise<T>,
+    work: (connection: ReservedSql) => Promise<{ value: T; writes: Promise<unknown> }>,
   ): Promise<T> {
-    this.connection ??= await this.deps.sql.reserve();
-    const connection = this.connection;
-    let committed = false;
-    const commit = async (): Promise<void> => {
-      const result = await connection`COMMIT`;
-      assert(result.command === 'COMMIT', `the batch transaction ended with ${result.command}`);
-      committed = true;
-    };
+    const connection = await this.acquire();
     try {
-      const begun = Promise.all([connection`BEGIN`]);
-      const [, value] = await Promise.all([begun, work(connection, commit)]);
-      assert(committed, 'a batch commits before it reports results');
+      const begun = connection`BEGIN`.execute();
+      const { value, writes } = await work(connection);
+      // Sent after every write of the batch: COMMIT is the last statement on the wire.
+      const committing = connection`COMMIT`.execute();
+      const [, , result] = await Promise.all([begun, writes, committing]);
+      assert(result.command === 'COMMIT', `the batch transaction ended with ${result.command}`);
+      this.spareConnections.push(connection);
       return value;
     } catch (error) {
       // The connection may be mid-transaction or broken: roll back if it answers, and take a
       // fresh one for the next batch either way.
-      this.connection = undefined;
       await connection`ROLLBACK`.catch(() => undefined);
       connection.release();
       throw error;
@@ -178,7 +219,7 @@ export class BatchWriter {
     ];
     let readDone = 0;
     let applyDone = 0;
-    const output = await this.inTransaction(async (connection, commit) => {
+    const output = await this.inTransaction(async (connection) => {
       const loaded = await loadBatch(connection, { transferIds, pendingIds, accountIds });
       readDone = performance.now();
       const outcome = applyBatch(
@@ -203,9 +244,9 @@ export class BatchWriter {
       });
       assertBalanced(outcome.created);
       applyDone = performance.now();
-      await writeBatch(connection, { created: outcome.created, seqs, hashes, dirtyBooks: outcome.dirtyBooks }, commit);
+      const writes = writeBatch(connection, { created: outcome.created, seqs, hashes, dirtyBooks: outcome.dirtyBooks });
       const seqById = new Map(outcome.created.map((transfer, index) => [transfer.id, seqs[index] ?? 0n]));
-      return { outcome, seqById };
+      return { value: { outcome, seqById }, writes };
     });
     const finished = performance.now();
     this.deps.observer?.batchApplied({
