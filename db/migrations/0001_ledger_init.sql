@@ -1,18 +1,19 @@
 -- The ledger: accounts with TigerBeetle's four balance totals, append-only transfers and entries,
--- and the hash-chain head. Every statement here is schema-relative so a test file or benchmark can
+-- and the hash-chain head. Ids are COLLATE "C": byte order, so index lookups compare with memcmp
+-- instead of the database locale's collation (ids are ASCII; their order means nothing). Every statement here is schema-relative so a test file or benchmark can
 -- run in a schema of its own.
 
 CREATE TABLE ledger_accounts (
-  id                    text PRIMARY KEY,
+  id                    text COLLATE "C" PRIMARY KEY,
   currency              text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
-  owner_id              text,
+  owner_id              text COLLATE "C",
   code                  text NOT NULL CHECK (code ~ '^[a-z][a-z0-9_.]{0,62}$'),
   -- Debits may not exceed credits (+ overdraft_limit_minor): user wallets, escrow, budgets.
   no_overdraft          boolean NOT NULL,
   overdraft_limit_minor bigint NOT NULL DEFAULT 0 CHECK (overdraft_limit_minor >= 0),
   -- A hot account is a logical row with shard_count > 1 whose money lives in its shard rows.
   shard_count           integer NOT NULL DEFAULT 1 CHECK (shard_count BETWEEN 1 AND 256),
-  parent_id             text REFERENCES ledger_accounts (id),
+  parent_id             text COLLATE "C" REFERENCES ledger_accounts (id),
   shard_no              integer,
   debits_pending        bigint NOT NULL DEFAULT 0 CHECK (debits_pending >= 0),
   debits_posted         bigint NOT NULL DEFAULT 0 CHECK (debits_posted >= 0),
@@ -36,21 +37,21 @@ CREATE INDEX ledger_accounts_owner ON ledger_accounts (owner_id) WHERE owner_id 
 -- debit/credit_book_id are the rows whose balances moved (the same, or one of its shards).
 CREATE TABLE ledger_transfers (
   seq                bigint PRIMARY KEY,
-  id                 text NOT NULL UNIQUE,
-  debit_account_id   text NOT NULL,
-  credit_account_id  text NOT NULL,
+  id                 text COLLATE "C" NOT NULL UNIQUE,
+  debit_account_id   text COLLATE "C" NOT NULL,
+  credit_account_id  text COLLATE "C" NOT NULL,
   -- No foreign keys on the books: the writer reads every book it moves under lock in the same
   -- transaction, and a per-row FK trigger would cost more than the rest of the insert.
-  debit_book_id      text NOT NULL,
-  credit_book_id     text NOT NULL,
+  debit_book_id      text COLLATE "C" NOT NULL,
+  credit_book_id     text COLLATE "C" NOT NULL,
   amount_minor       bigint NOT NULL CHECK (amount_minor > 0),
   currency           text NOT NULL,
   kind               text NOT NULL,
   -- 'posted' moves money now; 'pending' places a hold; 'post' / 'void' / 'expire' resolve one.
   type               text NOT NULL CHECK (type IN ('posted', 'pending', 'post', 'void', 'expire')),
-  pending_id         text,
+  pending_id         text COLLATE "C",
   timeout_at         timestamptz,
-  group_id           text,
+  group_id           text COLLATE "C",
   metadata           jsonb NOT NULL DEFAULT '{}',
   created_at         timestamptz NOT NULL,
   hash               bytea NOT NULL,
@@ -68,7 +69,7 @@ CREATE INDEX ledger_transfers_group ON ledger_transfers (group_id) WHERE group_i
 -- One row per posted movement on a book, with the book's balance after it (credits minus debits),
 -- so a statement is an index range read, never a scan.
 CREATE TABLE ledger_entries (
-  book_id             text NOT NULL,
+  book_id             text COLLATE "C" NOT NULL,
   transfer_seq        bigint NOT NULL,
   side                "char" NOT NULL CHECK (side IN ('D', 'C')),
   amount_minor        bigint NOT NULL CHECK (amount_minor > 0),

@@ -69,7 +69,14 @@ export function toTransferRecord(row: TransferRow): TransferRecord {
   };
 }
 
-function toBook(row: AccountRow): Book {
+/** The columns a batch needs of a book. */
+type BookRow = Pick<
+  AccountRow,
+  | 'id' | 'currency' | 'no_overdraft' | 'overdraft_limit_minor' | 'shard_count' | 'parent_id'
+  | 'shard_no' | 'debits_pending' | 'debits_posted' | 'credits_pending' | 'credits_posted'
+>;
+
+function toBook(row: BookRow): Book {
   return {
     id: row.id,
     accountId: row.parent_id ?? row.id,
@@ -196,19 +203,17 @@ export async function loadBatch(
     // No FOR UPDATE: every balance change goes through a batch that holds the chain-head lock, and
     // this read runs after that lock is granted, so it sees every earlier batch's commit; a row
     // lock per book would only add a heap write and a WAL record per book.
-    tx<AccountRow[]>`
-      SELECT id, currency, owner_id, code, no_overdraft, overdraft_limit_minor, shard_count,
-             parent_id, shard_no, debits_pending, debits_posted, credits_pending, credits_posted,
-             metadata, created_at
+    tx<BookRow[]>`
+      SELECT id, currency, no_overdraft, overdraft_limit_minor, shard_count, parent_id, shard_no,
+             debits_pending, debits_posted, credits_pending, credits_posted
       FROM ledger_accounts
       WHERE id = ANY(${input.accountIds}::text[]) OR parent_id = ANY(${input.accountIds}::text[])
       ORDER BY id`,
     input.pendingIds.length === 0
       ? undefined
-      : tx<AccountRow[]>`
-          SELECT id, currency, owner_id, code, no_overdraft, overdraft_limit_minor, shard_count,
-                 parent_id, shard_no, debits_pending, debits_posted, credits_pending, credits_posted,
-                 metadata, created_at
+      : tx<BookRow[]>`
+          SELECT id, currency, no_overdraft, overdraft_limit_minor, shard_count, parent_id, shard_no,
+                 debits_pending, debits_posted, credits_pending, credits_posted
           FROM ledger_accounts
           WHERE id = ANY(SELECT unnest(ARRAY[debit_book_id, credit_book_id]) FROM ledger_transfers
                          WHERE id = ANY(${input.pendingIds}::text[]) AND type = 'pending')
@@ -283,10 +288,11 @@ export function writeBatch(
   const lastHash = hashes[hashes.length - 1];
   assert(lastSeq !== undefined && lastHash !== undefined, 'a non-empty batch has a last link');
   const bookIds = dirtyBooks.map((b) => b.id);
-  // execute() sends each statement now, in this order (postgres.js otherwise sends a query when
-  // it is first awaited, in whatever order that happens).
-  return inOrder([
-    tx`
+  // One statement (data-modifying CTEs all run): one parse, bind and execute per batch.
+  // `a.id = ANY(…)` makes the planner fetch the books by index rather than hash-join a scan of
+  // every account against the arrays. execute() puts it on the wire now.
+  return tx`
+    WITH new_transfers AS (
       INSERT INTO ledger_transfers (seq, id, debit_account_id, credit_account_id, debit_book_id,
         credit_book_id, amount_minor, currency, kind, type, pending_id, timeout_at, group_id,
         metadata, created_at, hash)
@@ -302,16 +308,12 @@ export function writeBatch(
         ${column((t) => JSON.stringify(t.metadata))}::text[],
         ${column((t) => new Date(t.createdAtMs).toISOString())}::timestamptz[],
         ${hashes.map((hash) => hash.toString('hex'))}::text[])
-        AS u(s, i, da, ca, db, cb, am, cu, k, ty, p, ta, g, m, cr, h)`,
-    entryBooks.length === 0
-      ? undefined
-      : tx`
+        AS u(s, i, da, ca, db, cb, am, cu, k, ty, p, ta, g, m, cr, h)
+    ), new_entries AS (
       INSERT INTO ledger_entries (book_id, transfer_seq, side, amount_minor, balance_after_minor)
       SELECT * FROM unnest(${entryBooks}::text[], ${entrySeqs}::int8[], ${entrySides}::"char"[],
-                           ${entryAmounts}::int8[], ${entryBalances}::int8[])`,
-    // `a.id = ANY(…)` makes the planner fetch the books by index rather than hash-join a scan of
-    // every account against the arrays.
-    tx`
+                           ${entryAmounts}::int8[], ${entryBalances}::int8[])
+    ), books AS (
       UPDATE ledger_accounts AS a
       SET debits_pending = u.d_pending, debits_posted = u.d_posted,
           credits_pending = u.c_pending, credits_posted = u.c_posted
@@ -321,7 +323,7 @@ export function writeBatch(
                   ${dirtyBooks.map((b) => b.creditsPending.toString())}::int8[],
                   ${dirtyBooks.map((b) => b.creditsPosted.toString())}::int8[])
            AS u(id, d_pending, d_posted, c_pending, c_posted)
-      WHERE a.id = u.id AND a.id = ANY(${bookIds}::text[])`,
-    tx`UPDATE ledger_chain_head SET last_seq = ${lastSeq.toString()}, hash = ${lastHash} WHERE id`,
-  ]);
+      WHERE a.id = u.id AND a.id = ANY(${bookIds}::text[])
+    )
+    UPDATE ledger_chain_head SET last_seq = ${lastSeq.toString()}, hash = ${lastHash} WHERE id`.execute();
 }
