@@ -124,7 +124,7 @@ async function createEngineAccounts(sql: Sql, ledger: Ledger): Promise<{ ids: st
       ),
     );
     const failed = results.find((result) => result.status === 'failed');
-    if (failed !== undefined) throw new Error(`funding failed: ${failed.status === 'failed' ? failed.error : ''}`);
+    if (failed !== undefined) throw new Error(`funding failed: ${JSON.stringify(failed, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}`);
   }
   return { ids, hot: hot.id };
 }

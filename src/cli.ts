@@ -118,7 +118,7 @@ async function openDatabase(
       // Imported only here: the package hooks the process's signals (on SIGINT it stops its
       // servers and exits 130) and its exit, which commands on a remote database do not want.
       const { startEmbeddedPostgres } = await import('./kernel/embedded-postgres.ts');
-      const embedded = await startEmbeddedPostgres({ dataDir, log: (line) => io.err(`${line}\n`) });
+      const embedded = await startEmbeddedPostgres({ dataDir, log: (line) => { io.err(`${line}\n`); } });
       url = embedded.url;
       stopEmbedded = () => embedded.stop();
     }
@@ -381,7 +381,7 @@ export function buildProgram(context: Context): Command {
       ),
     )
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
+    .configureOutput({ writeOut: (text) => { io.out(text); }, writeErr: (text) => { io.err(text); } })
     .showHelpAfterError('(add --help for usage)')
     .allowExcessArguments(false);
 

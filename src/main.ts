@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 /**
  * `npm start`: the server. Loads the config, provides a PostgreSQL (DATABASE_URL, or an embedded
  * one under the data directory), migrates, builds the app, listens, and runs the periodic loop.
@@ -68,7 +69,7 @@ function log(
   message: string,
   error?: unknown,
 ): void {
-  if (running.app === null) logLine(error === undefined ? message : `${message}: ${String(error)}`);
+  if (running.app === null) logLine(error === undefined ? message : `${message}: ${error instanceof Error ? error.message : inspect(error)}`);
   else running.app.http.log[level]({ err: error }, message);
 }
 

@@ -262,8 +262,9 @@ function replay(reply: FastifyReply, response: StoredResponse): FastifyReply {
 export function registerIdempotency(app: FastifyInstance, store: IdempotencyStore): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('idempotency', null);
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     if (isIdempotentRoute(request)) parseIdempotencyKey(request.headers['idempotency-key']);
+    done();
   });
   app.addHook('preHandler', async (request, reply) => {
     if (!isIdempotentRoute(request)) return;

@@ -94,7 +94,7 @@ function registerHealth(app: FastifyInstance, sql: Sql): void {
       return await reply.send({ status: 'ok' });
     } catch (error) {
       request.log.warn({ err: error }, 'health check failed');
-      return sendProblem(
+      return await sendProblem(
         reply,
         buildProblem(request, {
           code: 'server.unavailable',

@@ -571,12 +571,11 @@ function registerReconcileRoute(app: LedgerApp, options: LedgerRoutesOptions): v
   );
 }
 
-export const ledgerRoutes: FastifyPluginAsyncTypebox<LedgerRoutesOptions> = async (
-  app,
-  options,
-) => {
+// Fastify plugins are async by contract; this one only registers routes.
+export const ledgerRoutes: FastifyPluginAsyncTypebox<LedgerRoutesOptions> = (app, options) => {
   app.addHook('onRequest', requireOperator(options.operatorToken));
   registerAccountRoutes(app, options);
   registerTransferRoutes(app, options);
   registerReconcileRoute(app, options);
+  return Promise.resolve();
 };

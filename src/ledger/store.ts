@@ -163,6 +163,8 @@ export function inOrder<const T extends readonly (Sendable | undefined)[]>(
   queries: T,
 ): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   for (const query of queries) query?.execute();
+  // `undefined` entries pass through Promise.all as themselves.
+  // eslint-disable-next-line @typescript-eslint/await-thenable
   return Promise.all(queries);
 }
 
@@ -223,27 +225,26 @@ export async function loadBatch(
   const head = headRows[0];
   assert(head !== undefined, 'the chain head row exists');
   const accounts = new Map<string, AccountBooks>();
-  const shardsByParent = new Map<string, Book[]>();
+  const shardsByParent = new Map<string, { shardNo: number; book: Book }[]>();
   for (const row of accountRows) {
-    if (row.parent_id !== null) {
-      const list = shardsByParent.get(row.parent_id) ?? [];
-      list[row.shard_no ?? 0] = toBook(row);
-      shardsByParent.set(row.parent_id, list);
-    }
+    if (row.parent_id === null) continue;
+    const list = shardsByParent.get(row.parent_id) ?? [];
+    list.push({ shardNo: row.shard_no ?? -1, book: toBook(row) });
+    shardsByParent.set(row.parent_id, list);
   }
   for (const row of accountRows) {
     if (row.parent_id !== null) continue;
-    const books = row.shard_count > 1 ? (shardsByParent.get(row.id) ?? []) : [toBook(row)];
+    // Ids sort ".s10" before ".s2": order shards by their number, which credits hash onto.
+    const shards = (shardsByParent.get(row.id) ?? []).sort((a, b) => a.shardNo - b.shardNo);
+    const books = row.shard_count > 1 ? shards.map((shard) => shard.book) : [toBook(row)];
     assert(books.length === row.shard_count, 'every shard of a hot account is loaded with it');
+    assert(shards.every((shard, index) => shard.shardNo === index), 'shards are numbered 0..n-1');
     accounts.set(row.id, { id: row.id, currency: row.currency, books });
   }
-  // Shard books loaded for a hold are reachable by the hold's book id.
-  for (const [parentId, books] of shardsByParent) {
+  // Shards loaded only for a hold (their account was not named) are reachable by book id.
+  for (const [parentId, shards] of shardsByParent) {
     if (accounts.has(parentId)) continue;
-    // Only some shards were loaded (for a hold): the array is sparse, so skip its holes.
-    for (const book of books) {
-      if (book !== undefined) accounts.set(book.id, { id: book.id, currency: book.currency, books: [book] });
-    }
+    for (const { book } of shards) accounts.set(book.id, { id: book.id, currency: book.currency, books: [book] });
   }
   return {
     head: { lastSeq: head.last_seq, hash: head.hash },
