@@ -4,7 +4,7 @@
  * Method: read every .ts file under src/ and check it line by line. The code rules (parseFloat,
  * Math.random, Date.now) skip comments — a comment may say what the code must not do — and skip
  * tests and src/testing/, which may use real time and randomness around the code under test.
- * FIXME and `.only(` are checked everywhere under src/ and test/, tests included, because a
+ * The merge-blocking marker and `.only(` are checked everywhere under src/ and test/, tests included, because a
  * focused test silently skips the rest of a file.
  */
 import { test } from 'node:test';
@@ -43,7 +43,8 @@ const rules: readonly Rule[] = [
     allowedIn: ['src/kernel/clock.ts'],
   },
   {
-    pattern: /\bFIXME\b/,
+    // Spelled in two parts so that this file does not contain the marker it bans.
+    pattern: new RegExp(`\\b${'FIX'}ME\\b`),
     instead: 'fix it before merging, or write TODO(name): with a reason',
     codeOnly: false,
   },

@@ -70,7 +70,7 @@ export function toTransferRecord(row: TransferRow): TransferRecord {
 }
 
 /** The columns a batch needs of a book. */
-type BookRow = Pick<
+type BookRow = { ctid: string } & Pick<
   AccountRow,
   | 'id' | 'currency' | 'no_overdraft' | 'overdraft_limit_minor' | 'shard_count' | 'parent_id'
   | 'shard_no' | 'debits_pending' | 'debits_posted' | 'credits_pending' | 'credits_posted'
@@ -178,6 +178,8 @@ export interface LoadedBatch {
   readonly accounts: Map<string, AccountBooks>;
   readonly transfers: Map<string, TransferRecord>;
   readonly resolutions: Map<string, RecordType>;
+  /** Each loaded book's row address (ctid), for the batch's update. */
+  readonly rowRefs: Map<string, string>;
 }
 
 /**
@@ -191,7 +193,7 @@ export async function loadBatch(
   input: { transferIds: string[]; pendingIds: string[]; accountIds: string[] },
 ): Promise<LoadedBatch> {
   const lookupIds = [...input.transferIds, ...input.pendingIds];
-  const [headRows, transferRows, resolutionRows, namedRows, holdRows] = await inOrder([
+  const [headRows, transferRows, resolutionRows, namedRows, shardRows, holdRows] = await inOrder([
     tx<{ last_seq: bigint; hash: Buffer }[]>`
       SELECT last_seq, hash FROM ledger_chain_head WHERE id FOR UPDATE`,
     tx<TransferRow[]>`
@@ -200,28 +202,32 @@ export async function loadBatch(
       FROM ledger_transfers WHERE id = ANY(${lookupIds}::text[])`,
     tx<{ pending_id: string; type: RecordType }[]>`
       SELECT pending_id, type FROM ledger_transfers WHERE pending_id = ANY(${input.pendingIds}::text[])`,
-    // Two index scans OR-ed: the named accounts and the shards of any hot ones among them.
+    // The named accounts, then the shards of any hot ones among them: two plain index scans.
     // Tagged (prepared) statements: planning a 64-element ANY each batch costs more than running it.
     // No FOR UPDATE: every balance change goes through a batch that holds the chain-head lock, and
     // this read runs after that lock is granted, so it sees every earlier batch's commit; a row
-    // lock per book would only add a heap write and a WAL record per book.
+    // lock per book would only add a heap write and a WAL record per book. For the same reason the
+    // rows' ctids stay valid until this batch updates them (see writeBatch).
     tx<BookRow[]>`
-      SELECT id, currency, no_overdraft, overdraft_limit_minor, shard_count, parent_id, shard_no,
-             debits_pending, debits_posted, credits_pending, credits_posted
-      FROM ledger_accounts
-      WHERE id = ANY(${input.accountIds}::text[]) OR parent_id = ANY(${input.accountIds}::text[])
-      ORDER BY id`,
+      SELECT ctid::text AS ctid, id, currency, no_overdraft, overdraft_limit_minor, shard_count,
+             parent_id, shard_no, debits_pending, debits_posted, credits_pending, credits_posted
+      FROM ledger_accounts WHERE id = ANY(${input.accountIds}::text[])`,
+    tx<BookRow[]>`
+      SELECT ctid::text AS ctid, id, currency, no_overdraft, overdraft_limit_minor, shard_count,
+             parent_id, shard_no, debits_pending, debits_posted, credits_pending, credits_posted
+      FROM ledger_accounts WHERE parent_id = ANY(${input.accountIds}::text[])`,
     input.pendingIds.length === 0
       ? undefined
       : tx<BookRow[]>`
-          SELECT id, currency, no_overdraft, overdraft_limit_minor, shard_count, parent_id, shard_no,
-                 debits_pending, debits_posted, credits_pending, credits_posted
+          SELECT ctid::text AS ctid, id, currency, no_overdraft, overdraft_limit_minor, shard_count,
+                 parent_id, shard_no, debits_pending, debits_posted, credits_pending, credits_posted
           FROM ledger_accounts
           WHERE id = ANY(SELECT unnest(ARRAY[debit_book_id, credit_book_id]) FROM ledger_transfers
-                         WHERE id = ANY(${input.pendingIds}::text[]) AND type = 'pending')
-          ORDER BY id`,
+                         WHERE id = ANY(${input.pendingIds}::text[]) AND type = 'pending')`,
   ]);
-  const accountRows = [...namedRows, ...(holdRows ?? []).filter((row) => !namedRows.some((named) => named.id === row.id))];
+  const byId = new Map<string, BookRow>();
+  for (const row of [...namedRows, ...shardRows, ...(holdRows ?? [])]) byId.set(row.id, row);
+  const accountRows = [...byId.values()];
   const head = headRows[0];
   assert(head !== undefined, 'the chain head row exists');
   const accounts = new Map<string, AccountBooks>();
@@ -248,6 +254,7 @@ export async function loadBatch(
   }
   return {
     head: { lastSeq: head.last_seq, hash: head.hash },
+    rowRefs: new Map(accountRows.map((row) => [row.id, row.ctid])),
     accounts,
     transfers: new Map(transferRows.map((row) => [row.id, toTransferRecord(row)])),
     resolutions: new Map(resolutionRows.map((row) => [row.pending_id, row.type])),
@@ -266,6 +273,7 @@ export function writeBatch(
     seqs: readonly bigint[];
     hashes: readonly Buffer[];
     dirtyBooks: readonly Book[];
+    rowRefs: ReadonlyMap<string, string>;
   },
 ): Promise<unknown> {
   const { created, seqs, hashes, dirtyBooks } = input;
@@ -289,9 +297,16 @@ export function writeBatch(
   const lastHash = hashes[hashes.length - 1];
   assert(lastSeq !== undefined && lastHash !== undefined, 'a non-empty batch has a last link');
   const bookIds = dirtyBooks.map((b) => b.id);
-  // One statement (data-modifying CTEs all run): one parse, bind and execute per batch.
-  // `a.id = ANY(…)` makes the planner fetch the books by index rather than hash-join a scan of
-  // every account against the arrays. execute() puts it on the wire now.
+  const bookRefs = dirtyBooks.map((b) => {
+    const ref = input.rowRefs.get(b.id);
+    assert(ref !== undefined, 'every book the batch changes was loaded with its row address');
+    return ref;
+  });
+  // One statement (data-modifying CTEs all run): one parse, bind and execute per batch. Books are
+  // found by the row address read under the chain-head lock (a TID scan, no index descent), and
+  // matched on id as well; the chain head moves only if every book was updated, so a stale
+  // address fails the batch (the caller checks the count) instead of skipping a book.
+  // execute() puts it on the wire now.
   return tx`
     WITH new_transfers AS (
       INSERT INTO ledger_transfers (seq, id, debit_account_id, credit_account_id, debit_book_id,
@@ -318,13 +333,17 @@ export function writeBatch(
       UPDATE ledger_accounts AS a
       SET debits_pending = u.d_pending, debits_posted = u.d_posted,
           credits_pending = u.c_pending, credits_posted = u.c_posted
-      FROM unnest(${bookIds}::text[],
+      FROM unnest(${bookRefs}::tid[], ${bookIds}::text[],
                   ${dirtyBooks.map((b) => b.debitsPending.toString())}::int8[],
                   ${dirtyBooks.map((b) => b.debitsPosted.toString())}::int8[],
                   ${dirtyBooks.map((b) => b.creditsPending.toString())}::int8[],
                   ${dirtyBooks.map((b) => b.creditsPosted.toString())}::int8[])
-           AS u(id, d_pending, d_posted, c_pending, c_posted)
-      WHERE a.id = u.id AND a.id = ANY(${bookIds}::text[])
+           AS u(ref, id, d_pending, d_posted, c_pending, c_posted)
+      WHERE a.ctid = ANY(${bookRefs}::tid[]) AND a.ctid = u.ref AND a.id = u.id
+      RETURNING 1
     )
-    UPDATE ledger_chain_head SET last_seq = ${lastSeq.toString()}, hash = ${lastHash} WHERE id`.execute();
+    UPDATE ledger_chain_head SET last_seq = ${lastSeq.toString()}, hash = ${lastHash}
+    WHERE id AND (SELECT count(*) FROM books) = ${dirtyBooks.length}`.execute().then((result) => {
+      assert(result.count === 1, 'the batch updated every book it changed');
+    });
 }

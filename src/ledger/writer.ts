@@ -244,7 +244,7 @@ export class BatchWriter {
       });
       assertBalanced(outcome.created);
       applyDone = performance.now();
-      const writes = writeBatch(connection, { created: outcome.created, seqs, hashes, dirtyBooks: outcome.dirtyBooks });
+      const writes = writeBatch(connection, { created: outcome.created, seqs, hashes, dirtyBooks: outcome.dirtyBooks, rowRefs: loaded.rowRefs });
       const seqById = new Map(outcome.created.map((transfer, index) => [transfer.id, seqs[index] ?? 0n]));
       return { value: { outcome, seqById }, writes };
     });
