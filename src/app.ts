@@ -8,6 +8,10 @@ import { resolveOperatorToken } from './http/auth.ts';
 import { IdempotencyStore } from './http/idempotency.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import { DomainError } from './kernel/errors.ts';
+import { Identity, identityRoutes } from './identity/index.ts';
 import { Ledger } from './ledger/index.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 
@@ -28,6 +32,7 @@ export interface AppDeps {
 export interface App {
   readonly http: FastifyInstance;
   readonly ledger: Ledger;
+  readonly identity: Identity;
   readonly idempotency: IdempotencyStore;
   readonly metrics: Metrics;
   readonly ids: IdGenerator;
@@ -81,6 +86,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       `operator token (also written to ${operator.writtenTo}): ${operator.token}`,
     );
   }
+  await http.register(cookie);
+  // Root-level so that every module's routes share the signed-in user set by authenticateUser.
+  http.decorateRequest('user', null);
+  // Limits apply only to routes that ask (login, PIN, payments), and answer in problem+json.
+  await http.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new DomainError('request.rate_limited', { detail: `too many requests; retry in ${context.after}` }),
+  });
+  const identity = new Identity({ sql, clock, random, ids, ledger });
+  await http.register(identityRoutes, { prefix: '/v1', identity, ledger, loginRateMax: 20 });
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,
@@ -99,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   return {
     http,
     ledger,
+    identity,
     idempotency,
     metrics,
     ids,

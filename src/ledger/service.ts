@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../kernel/clock.ts';
 import type { LedgerConfig } from '../kernel/config.ts';
-import type { Sql } from '../kernel/db.ts';
+import type { Sql, TransactionSql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
 import { parseCurrency } from '../kernel/money.ts';
@@ -116,8 +116,11 @@ export class Ledger {
     this.writer = new BatchWriter(deps);
   }
 
-  /** Creates an account; the same id with the same fields returns the existing one. */
-  async createAccount(input: CreateAccountInput): Promise<Account> {
+  /**
+   * Creates an account; the same id with the same fields returns the existing one. With `tx`, the
+   * account is created inside the caller's transaction (a user and their wallet, all or nothing).
+   */
+  async createAccount(input: CreateAccountInput, tx?: TransactionSql): Promise<Account> {
     const currency = parseCurrency(input.currency);
     if (!kindPattern.test(input.code)) {
       throw new DomainError('request.invalid', { detail: 'code is lower-case letters, digits, _ and .' });
@@ -147,8 +150,8 @@ export class Ledger {
       metadata: input.metadata ?? {},
       createdAt: this.deps.clock.now(),
     };
-    const created = await this.deps.sql.begin((tx) => insertAccount(tx, candidate));
-    const account = await this.getAccount(id);
+    const created = tx === undefined ? await this.deps.sql.begin((t) => insertAccount(t, candidate)) : await insertAccount(tx, candidate);
+    const account = await this.readAccount(tx ?? this.deps.sql, id);
     if (account === undefined) throw new DomainError('ledger.account_not_found', { detail: `account ${id} vanished` });
     if (!created) {
       const same =
@@ -168,10 +171,14 @@ export class Ledger {
     return account;
   }
 
-  async getAccount(id: string): Promise<Account | undefined> {
-    const row = await selectAccount(this.deps.sql, id);
+  getAccount(id: string): Promise<Account | undefined> {
+    return this.readAccount(this.deps.sql, id);
+  }
+
+  private async readAccount(db: Sql | TransactionSql, id: string): Promise<Account | undefined> {
+    const row = await selectAccount(db, id);
     if (row === undefined || row.parent_id !== null) return undefined;
-    const shards = row.shard_count > 1 ? await selectShards(this.deps.sql, id) : [];
+    const shards = row.shard_count > 1 ? await selectShards(db, id) : [];
     return toAccount(row, shards);
   }
 

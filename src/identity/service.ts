@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import argon2 from 'argon2';
+import type { Clock } from '../kernel/clock.ts';
+import type { Sql } from '../kernel/db.ts';
+import { DomainError } from '../kernel/errors.ts';
+import type { IdGenerator } from '../kernel/ids.ts';
+import type { Random } from '../kernel/random.ts';
+import type { Ledger } from '../ledger/index.ts';
+import './errors.ts';
+import {
+  idNumberProblem,
+  isPinFormat,
+  isWeakPin,
+  loginFailuresMax,
+  loginLockMs,
+  maskIdNumber,
+  normalizeMobile,
+  passwordProblem,
+  pinFailuresMax,
+  pinLockMs,
+  realNameProblem,
+  sessionTtlMs,
+} from './model.ts';
+import {
+  clearLoginFailures,
+  clearPinFailures,
+  insertSession,
+  insertUser,
+  recordLoginFailure,
+  recordPinFailure,
+  revokeSession,
+  selectSessionUser,
+  selectUser,
+  selectUserByMobile,
+  updatePinHash,
+  updateRealName,
+  type UserRow,
+} from './store.ts';
+
+/** The signed-in user, as routes of every module see it. */
+export interface AuthUser {
+  readonly id: string;
+  readonly mobile: string;
+  readonly displayName: string;
+  readonly walletAccountId: string;
+  readonly realNameVerified: boolean;
+  readonly hasPin: boolean;
+}
+
+export interface Session {
+  readonly token: string;
+  readonly expiresAt: Date;
+  readonly user: AuthUser;
+}
+
+export function toAuthUser(row: UserRow): AuthUser {
+  return {
+    id: row.id,
+    mobile: row.mobile,
+    displayName: row.display_name,
+    walletAccountId: row.wallet_account_id,
+    realNameVerified: row.real_name_verified_at !== null,
+    hasPin: row.pin_hash !== null,
+  };
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** argon2id with the library's defaults (64 MiB, 3 passes): a hash takes tens of milliseconds. */
+const argon2Options = { type: argon2.argon2id } as const;
+
+export class Identity {
+  /** A real hash to verify against when the mobile number is unknown, so timing says nothing. */
+  private readonly decoyHash: Promise<string>;
+
+  constructor(
+    private readonly deps: {
+      readonly sql: Sql;
+      readonly clock: Clock;
+      readonly random: Random;
+      readonly ids: IdGenerator;
+      readonly ledger: Ledger;
+    },
+  ) {
+    this.decoyHash = argon2.hash('decoy-password-0', argon2Options);
+  }
+
+  /** Creates the user and their wallet account in one transaction, and signs them in. */
+  async signUp(input: { mobile: string; password: string; displayName?: string | undefined }): Promise<Session> {
+    const mobile = normalizeMobile(input.mobile);
+    if (mobile === undefined) throw new DomainError('identity.mobile_invalid', { detail: 'use an 11-digit mainland mobile number' });
+    const weak = passwordProblem(input.password, mobile);
+    if (weak !== undefined) throw new DomainError('identity.password_too_weak', { detail: weak });
+    if ((await selectUserByMobile(this.deps.sql, mobile)) !== undefined) {
+      throw new DomainError('identity.mobile_taken', { detail: 'log in instead, or use another number' });
+    }
+    const passwordHash = await argon2.hash(input.password, argon2Options);
+    const userId = this.deps.ids.next('usr');
+    const walletAccountId = this.deps.ids.next('acct');
+    const now = this.deps.clock.now();
+    const displayName = input.displayName?.trim() || `用户${mobile.slice(-4)}`;
+    try {
+      await this.deps.sql.begin(async (tx) => {
+        await this.deps.ledger.createAccount(
+          { id: walletAccountId, currency: 'CNY', code: 'user.wallet', ownerId: userId, noOverdraft: true },
+          tx,
+        );
+        await insertUser(tx, { id: userId, mobile, displayName, passwordHash, walletAccountId, createdAt: now });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DomainError('identity.mobile_taken', { detail: 'log in instead, or use another number' });
+      throw error;
+    }
+    return this.openSession(userId);
+  }
+
+  async logIn(input: { mobile: string; password: string }): Promise<Session> {
+    const mobile = normalizeMobile(input.mobile);
+    const user = mobile === undefined ? undefined : await selectUserByMobile(this.deps.sql, mobile);
+    const now = this.deps.clock.now();
+    if (user === undefined) {
+      await argon2.verify(await this.decoyHash, input.password);
+      throw new DomainError('identity.login_failed', { detail: 'check the mobile number and password' });
+    }
+    if (user.login_locked_until !== null && user.login_locked_until > now) {
+      throw new DomainError('identity.login_locked', { detail: `try again after ${user.login_locked_until.toISOString()}`, lockedUntil: user.login_locked_until.toISOString() });
+    }
+    if (!(await argon2.verify(user.password_hash, input.password))) {
+      const lockUntil = new Date(now.getTime() + loginLockMs);
+      const locked = await recordLoginFailure(this.deps.sql, user.id, loginFailuresMax, lockUntil);
+      if (locked) throw new DomainError('identity.login_locked', { detail: `too many failed logins; try again after ${lockUntil.toISOString()}`, lockedUntil: lockUntil.toISOString() });
+      throw new DomainError('identity.login_failed', { detail: 'check the mobile number and password' });
+    }
+    await clearLoginFailures(this.deps.sql, user.id);
+    return this.openSession(user.id);
+  }
+
+  async logOut(token: string): Promise<void> {
+    await revokeSession(this.deps.sql, sha256Hex(token), this.deps.clock.now());
+  }
+
+  /** The user behind a session token, if it is live. */
+  async authenticate(token: string): Promise<AuthUser | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    const row = await selectSessionUser(this.deps.sql, sha256Hex(token), this.deps.clock.now());
+    return row === undefined ? undefined : toAuthUser(row);
+  }
+
+  async getUser(userId: string): Promise<AuthUser | undefined> {
+    const row = await selectUser(this.deps.sql, userId);
+    return row === undefined ? undefined : toAuthUser(row);
+  }
+
+  async findByMobile(mobileInput: string): Promise<AuthUser | undefined> {
+    const mobile = normalizeMobile(mobileInput);
+    if (mobile === undefined) throw new DomainError('identity.mobile_invalid', { detail: 'use an 11-digit mainland mobile number' });
+    const row = await selectUserByMobile(this.deps.sql, mobile);
+    return row === undefined ? undefined : toAuthUser(row);
+  }
+
+  /** Sets the first PIN (confirmed with the password) or changes it (confirmed with the old PIN). */
+  async setPin(userId: string, input: { pin: string; password?: string | undefined; currentPin?: string | undefined }): Promise<void> {
+    if (!isPinFormat(input.pin)) throw new DomainError('identity.pin_invalid_format', { detail: 'a payment PIN is 6 digits' });
+    if (isWeakPin(input.pin)) throw new DomainError('identity.pin_invalid_format', { detail: 'choose a PIN that is not a run or a repeat of one digit' });
+    const user = await selectUser(this.deps.sql, userId);
+    if (user === undefined) throw new DomainError('identity.user_not_found');
+    if (user.pin_hash === null) {
+      if (input.password === undefined || !(await argon2.verify(user.password_hash, input.password))) {
+        throw new DomainError('identity.login_failed', { detail: 'confirm with your password' });
+      }
+    } else {
+      if (input.currentPin === undefined) throw new DomainError('identity.pin_already_set', { detail: 'to change it, give the current PIN' });
+      await this.verifyPin(userId, input.currentPin);
+    }
+    await updatePinHash(this.deps.sql, userId, await argon2.hash(input.pin, argon2Options));
+  }
+
+  /**
+   * Checks a payment PIN. Failures count in their own statement (not the payment's transaction,
+   * which a wrong PIN never opens), so a crash or rollback cannot forget one; 5 in a row lock
+   * payments for 15 minutes.
+   */
+  async verifyPin(userId: string, pin: string): Promise<void> {
+    const user = await selectUser(this.deps.sql, userId);
+    if (user === undefined) throw new DomainError('identity.user_not_found');
+    if (user.pin_hash === null) throw new DomainError('identity.pin_not_set', { detail: 'set a payment PIN first' });
+    const now = this.deps.clock.now();
+    if (user.pin_locked_until !== null && user.pin_locked_until > now) {
+      throw new DomainError('identity.pin_locked', { detail: `payments are locked until ${user.pin_locked_until.toISOString()}`, lockedUntil: user.pin_locked_until.toISOString() });
+    }
+    if (!isPinFormat(pin) || !(await argon2.verify(user.pin_hash, pin))) {
+      const lockUntil = new Date(now.getTime() + pinLockMs);
+      const locked = await recordPinFailure(this.deps.sql, userId, pinFailuresMax, lockUntil);
+      if (locked) throw new DomainError('identity.pin_locked', { detail: `too many wrong PINs; payments are locked until ${lockUntil.toISOString()}`, lockedUntil: lockUntil.toISOString() });
+      throw new DomainError('identity.pin_wrong', { detail: 'the payment PIN is wrong' });
+    }
+    await clearPinFailures(this.deps.sql, userId);
+  }
+
+  /** Verifies the real name: format and checksum of the ID number; lifts the daily send limit. */
+  async verifyRealName(userId: string, input: { realName: string; idNumber: string }): Promise<void> {
+    const nameProblem = realNameProblem(input.realName);
+    if (nameProblem !== undefined) throw new DomainError('request.invalid', { detail: nameProblem });
+    const idProblem = idNumberProblem(input.idNumber, this.deps.clock.now());
+    if (idProblem !== undefined) throw new DomainError('identity.id_number_invalid', { detail: idProblem });
+    const user = await selectUser(this.deps.sql, userId);
+    if (user === undefined) throw new DomainError('identity.user_not_found');
+    if (user.real_name_verified_at !== null) throw new DomainError('identity.already_verified');
+    const idNumber = input.idNumber.trim().toUpperCase();
+    try {
+      await updateRealName(this.deps.sql, userId, {
+        realName: input.realName.trim(),
+        idNumberMasked: maskIdNumber(idNumber),
+        idNumberHash: sha256Hex(`qianbao:id-number:${idNumber}`),
+        verifiedAt: this.deps.clock.now(),
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DomainError('identity.id_number_taken');
+      throw error;
+    }
+  }
+
+  private async openSession(userId: string): Promise<Session> {
+    const token = Buffer.from(this.deps.random.bytes(32)).toString('base64url');
+    const now = this.deps.clock.now();
+    const expiresAt = new Date(now.getTime() + sessionTtlMs);
+    await insertSession(this.deps.sql, { tokenSha256: sha256Hex(token), userId, createdAt: now, expiresAt });
+    const user = await this.getUser(userId);
+    if (user === undefined) throw new DomainError('identity.user_not_found');
+    return { token, expiresAt, user };
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && (error).code === '23505';
+}

@@ -1,0 +1,103 @@
+import type { Sql, TransactionSql } from '../kernel/db.ts';
+
+/** SQL for identity: the only file that touches identity_* tables. */
+
+type Db = Sql | TransactionSql;
+
+export interface UserRow {
+  id: string;
+  mobile: string;
+  display_name: string;
+  password_hash: string;
+  pin_hash: string | null;
+  wallet_account_id: string;
+  real_name: string | null;
+  id_number_masked: string | null;
+  real_name_verified_at: Date | null;
+  failed_logins: number;
+  login_locked_until: Date | null;
+  failed_pins: number;
+  pin_locked_until: Date | null;
+  created_at: Date;
+}
+
+export async function insertUser(
+  tx: TransactionSql,
+  user: { id: string; mobile: string; displayName: string; passwordHash: string; walletAccountId: string; createdAt: Date },
+): Promise<void> {
+  await tx`
+    INSERT INTO identity_users (id, mobile, display_name, password_hash, wallet_account_id, created_at)
+    VALUES (${user.id}, ${user.mobile}, ${user.displayName}, ${user.passwordHash}, ${user.walletAccountId}, ${user.createdAt})`;
+}
+
+export async function selectUserByMobile(db: Db, mobile: string): Promise<UserRow | undefined> {
+  const rows = await db<UserRow[]>`SELECT * FROM identity_users WHERE mobile = ${mobile}`;
+  return rows[0];
+}
+
+export async function selectUser(db: Db, id: string): Promise<UserRow | undefined> {
+  const rows = await db<UserRow[]>`SELECT * FROM identity_users WHERE id = ${id}`;
+  return rows[0];
+}
+
+/** Counts a failed login; at `max` failures the account locks until `lockUntil` and the count restarts. */
+export async function recordLoginFailure(db: Db, id: string, max: number, lockUntil: Date): Promise<boolean> {
+  const rows = await db<{ locked: boolean }[]>`
+    UPDATE identity_users
+    SET failed_logins = CASE WHEN failed_logins + 1 >= ${max} THEN 0 ELSE failed_logins + 1 END,
+        login_locked_until = CASE WHEN failed_logins + 1 >= ${max} THEN ${lockUntil} ELSE login_locked_until END
+    WHERE id = ${id}
+    RETURNING login_locked_until IS NOT DISTINCT FROM ${lockUntil} AS locked`;
+  return rows[0]?.locked ?? false;
+}
+
+export async function clearLoginFailures(db: Db, id: string): Promise<void> {
+  await db`UPDATE identity_users SET failed_logins = 0, login_locked_until = NULL WHERE id = ${id} AND (failed_logins <> 0 OR login_locked_until IS NOT NULL)`;
+}
+
+export async function recordPinFailure(db: Db, id: string, max: number, lockUntil: Date): Promise<boolean> {
+  const rows = await db<{ locked: boolean }[]>`
+    UPDATE identity_users
+    SET failed_pins = CASE WHEN failed_pins + 1 >= ${max} THEN 0 ELSE failed_pins + 1 END,
+        pin_locked_until = CASE WHEN failed_pins + 1 >= ${max} THEN ${lockUntil} ELSE pin_locked_until END
+    WHERE id = ${id}
+    RETURNING pin_locked_until IS NOT DISTINCT FROM ${lockUntil} AS locked`;
+  return rows[0]?.locked ?? false;
+}
+
+export async function clearPinFailures(db: Db, id: string): Promise<void> {
+  await db`UPDATE identity_users SET failed_pins = 0, pin_locked_until = NULL WHERE id = ${id} AND (failed_pins <> 0 OR pin_locked_until IS NOT NULL)`;
+}
+
+export async function updatePinHash(db: Db, id: string, pinHash: string): Promise<void> {
+  await db`UPDATE identity_users SET pin_hash = ${pinHash}, failed_pins = 0, pin_locked_until = NULL WHERE id = ${id}`;
+}
+
+export async function updateRealName(
+  db: Db,
+  id: string,
+  fields: { realName: string; idNumberMasked: string; idNumberHash: string; verifiedAt: Date },
+): Promise<void> {
+  await db`
+    UPDATE identity_users
+    SET real_name = ${fields.realName}, id_number_masked = ${fields.idNumberMasked},
+        id_number_hash = ${fields.idNumberHash}, real_name_verified_at = ${fields.verifiedAt}
+    WHERE id = ${id}`;
+}
+
+export async function insertSession(db: Db, session: { tokenSha256: string; userId: string; createdAt: Date; expiresAt: Date }): Promise<void> {
+  await db`
+    INSERT INTO identity_sessions (token_sha256, user_id, created_at, expires_at)
+    VALUES (${session.tokenSha256}, ${session.userId}, ${session.createdAt}, ${session.expiresAt})`;
+}
+
+export async function selectSessionUser(db: Db, tokenSha256: string, now: Date): Promise<UserRow | undefined> {
+  const rows = await db<UserRow[]>`
+    SELECT u.* FROM identity_sessions s JOIN identity_users u ON u.id = s.user_id
+    WHERE s.token_sha256 = ${tokenSha256} AND s.revoked_at IS NULL AND s.expires_at > ${now}`;
+  return rows[0];
+}
+
+export async function revokeSession(db: Db, tokenSha256: string, now: Date): Promise<void> {
+  await db`UPDATE identity_sessions SET revoked_at = ${now} WHERE token_sha256 = ${tokenSha256} AND revoked_at IS NULL`;
+}
