@@ -8,6 +8,7 @@ import { resolveOperatorToken } from './http/auth.ts';
 import { IdempotencyStore } from './http/idempotency.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
+import { registerWebApp } from './http/web.ts';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { DomainError } from './kernel/errors.ts';
@@ -104,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     operatorToken: operator.token,
     batchSizeMax: config.ledger.batchSizeMax,
   });
+  if (!(await registerWebApp(http))) http.log.warn('web/dist is missing: run `npm run build` to serve the web app at /');
   const maintenance = createMaintenance({ ledger, idempotency, clock, http });
   let maintenanceTimer: NodeJS.Timeout | undefined;
   http.addHook('onClose', async () => {

@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
  * close the pool, stop the embedded PostgreSQL — and exit 0.
  */
 import { buildApp, type App } from './app.ts';
+import { buildWebIfMissing } from './http/web.ts';
 import { systemClock } from './kernel/clock.ts';
 import { loadConfig, type Config } from './kernel/config.ts';
 import { connect, migrate, type Sql } from './kernel/db.ts';
@@ -103,6 +104,7 @@ function handleSignals(running: Running): void {
 
 async function start(running: Running): Promise<void> {
   const config = loadConfig();
+  await buildWebIfMissing(logLine);
   const { url, embedded } = await provideDatabase(config);
   running.embedded = embedded;
   const sql = connect({ url });

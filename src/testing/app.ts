@@ -20,10 +20,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, options: { clockStartMs?: number } = {}): Promise<TestApp> {
   const db = await createTestDb();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'qianbao-test-'));
-  const clock = new FakeClock(Date.UTC(2026, 0, 15, 2, 0, 0));
+  // A browser keeps cookies by real time, so browser tests start the fake clock at "now".
+  const clock = new FakeClock(options.clockStartMs ?? Date.UTC(2026, 0, 15, 2, 0, 0));
   const operatorToken = 'test-operator-token';
   const config = loadConfig({ QIANBAO_OPERATOR_TOKEN: operatorToken, QIANBAO_DATA_DIR: dataDir, QIANBAO_BATCH_LINGER_MS: '0', ...env });
   const app = await buildApp({ config, sql: db.sql, clock, random: new SeededRandom(11) });

@@ -1,0 +1,68 @@
+import { formatYuan, type Me } from '../api.ts';
+import { useI18n, type MessageKey } from '../i18n.tsx';
+
+const actions: readonly { key: MessageKey; icon: string }[] = [
+  { key: 'scan', icon: '⌗' },
+  { key: 'payCode', icon: '▦' },
+  { key: 'transfer', icon: '⇄' },
+  { key: 'bills', icon: '☰' },
+];
+
+const tiles: readonly { key: MessageKey; icon: string }[] = [
+  { key: 'shop', icon: '🏪' },
+  { key: 'friends', icon: '👥' },
+  { key: 'redPackets', icon: '🧧' },
+  { key: 'fortune', icon: '福' },
+  { key: 'forest', icon: '🌳' },
+  { key: 'wealth', icon: '📈' },
+  { key: 'credit', icon: '✓' },
+];
+
+export function HomePage({ me, onLogout }: { me: Me; onLogout: () => Promise<void> }) {
+  const { t, toggle } = useI18n();
+  return (
+    <main className="home">
+      <header className="home-header">
+        <span data-testid="greeting">
+          {t('welcome')}
+          {me.user.displayName}
+        </span>
+        <span>
+          <button type="button" className="link light" onClick={toggle} data-testid="lang">
+            {t('language')}
+          </button>
+          <button type="button" className="link light" onClick={() => void onLogout()} data-testid="logout">
+            {t('logout')}
+          </button>
+        </span>
+      </header>
+      <section className="balance card">
+        <div className="muted">{t('balance')}</div>
+        <div className="amount" data-testid="balance">
+          ¥{formatYuan(me.balance.balanceMinor)}
+        </div>
+        <div className="muted">
+          {t('available')} ¥{formatYuan(me.balance.availableMinor)} · {me.user.realNameVerified ? t('realNameDone') : t('realNameNeeded')}
+        </div>
+        {!me.user.hasPin && <div className="hint">{t('setPinHint')}</div>}
+      </section>
+      <nav className="actions">
+        {actions.map((action) => (
+          <button type="button" key={action.key} className="action" data-testid={`action-${action.key}`}>
+            <span className="icon">{action.icon}</span>
+            {t(action.key)}
+          </button>
+        ))}
+      </nav>
+      <section className="tiles">
+        {tiles.map((tile) => (
+          <div key={tile.key} className="tile">
+            <span className="icon">{tile.icon}</span>
+            <span>{t(tile.key)}</span>
+            <small className="muted">{t('comingSoon')}</small>
+          </div>
+        ))}
+      </section>
+    </main>
+  );
+}
