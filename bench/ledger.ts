@@ -10,11 +10,10 @@
  * `--quick` runs two rounds of short phases (the whole run stays under 60 s).
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import path from 'node:path';
 import { systemClock } from '../src/kernel/clock.ts';
 import { loadConfig } from '../src/kernel/config.ts';
-import { connect, dropSchema, ensureSchema, migrate, type Sql } from '../src/kernel/db.ts';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/kernel/embedded-postgres.ts';
+import { connect, migrate, type Sql } from '../src/kernel/db.ts';
+import { openBenchDatabase } from './database.ts';
 import { createIdGenerator } from '../src/kernel/ids.ts';
 import { cryptoRandom } from '../src/kernel/random.ts';
 import { Ledger, reconcile, type BatchObserver } from '../src/ledger/index.ts';
@@ -156,16 +155,8 @@ export async function run(args: string[]): Promise<void> {
   const phaseSeconds = quick ? 4 : 15;
   const roundCount = quick ? 2 : 3;
   const config = loadConfig();
-  let embedded: EmbeddedDatabase | undefined;
-  let url = config.databaseUrl;
-  if (url === undefined) {
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'bench') });
-    url = embedded.url;
-  }
-  // A fixed schema, dropped first, so an interrupted run leaves nothing behind for long.
-  const schema = 'bench_ledger';
-  await dropSchema(url, schema);
-  await ensureSchema(url, schema);
+  const database = await openBenchDatabase(config, 'bench_ledger');
+  const { url, schema } = database;
   const baselineSql = connect({ url, schema, poolSize: clients });
   const engineSql = connect({ url, schema, poolSize: 4 });
   let rssMaxBytes = 0;
@@ -174,7 +165,7 @@ export async function run(args: string[]): Promise<void> {
   }, 100);
   try {
     await migrate(engineSql);
-    process.stderr.write(`bench ledger: ${quick ? 'quick' : 'full'}, ${String(roundCount)} rounds of ${String(phaseSeconds)} s per phase, ${String(clients)} clients, ${String(accountCount)} accounts, database ${embedded === undefined ? 'DATABASE_URL' : 'embedded'}\n`);
+    process.stderr.write(`bench ledger: ${quick ? 'quick' : 'full'}, ${String(roundCount)} rounds of ${String(phaseSeconds)} s per phase, ${String(clients)} clients, ${String(accountCount)} accounts, database ${database.label}\n`);
     await setupBaseline(baselineSql);
     const batches = { count: 0, transfers: 0, readMs: 0, applyMs: 0, writeMs: 0 };
     const observer: BatchObserver = {
@@ -257,7 +248,6 @@ export async function run(args: string[]): Promise<void> {
     clearInterval(sampler);
     await baselineSql.end();
     await engineSql.end();
-    if (!args.includes('--keep')) await dropSchema(url, schema);
-    await embedded?.stop();
+    await database.close(args.includes('--keep'));
   }
 }

@@ -13,8 +13,12 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { DomainError } from './kernel/errors.ts';
 import { Identity, identityRoutes } from './identity/index.ts';
+import { resolvePinKey } from './identity/pin-key.ts';
+import { Social, socialRoutes } from './social/index.ts';
 import { Ledger } from './ledger/index.ts';
+import { adminRoutes, Operators } from './operator/index.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
+import { Payments, paymentsRoutes } from './payments/index.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -34,6 +38,9 @@ export interface App {
   readonly http: FastifyInstance;
   readonly ledger: Ledger;
   readonly identity: Identity;
+  readonly payments: Payments;
+  readonly social: Social;
+  readonly operators: Operators;
   readonly idempotency: IdempotencyStore;
   readonly metrics: Metrics;
   readonly ids: IdGenerator;
@@ -96,8 +103,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     errorResponseBuilder: (_request, context) =>
       new DomainError('request.rate_limited', { detail: `too many requests; retry in ${context.after}` }),
   });
-  const identity = new Identity({ sql, clock, random, ids, ledger });
+  const pinKey = await resolvePinKey({ configured: config.pinKey, dataDir: config.dataDir, random });
+  const identity = new Identity({ sql, clock, random, ids, ledger, pinKey });
   await http.register(identityRoutes, { prefix: '/v1', identity, ledger, loginRateMax: 20 });
+  const payments = new Payments({ sql, clock, ids, ledger, identity });
+  await http.register(paymentsRoutes, { prefix: '/v1', payments, identity, pinRateMax: 30 });
+  const operators = new Operators({ sql, clock, random, ids });
+  await http.register(adminRoutes, { prefix: '/v1/admin', operators, identity, ledger, sql });
+  const social = new Social({ sql, clock, ids, users: identity });
+  await http.register(socialRoutes, { prefix: '/v1', social, identity, requestRateMax: 30 });
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,
@@ -118,6 +132,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     http,
     ledger,
     identity,
+    payments,
+    social,
+    operators,
     idempotency,
     metrics,
     ids,

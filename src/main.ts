@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
  * close the pool, stop the embedded PostgreSQL — and exit 0.
  */
 import { buildApp, type App } from './app.ts';
+import { describeSeed, seedDemoIfEmpty } from './demo/seed.ts';
 import { buildWebIfMissing } from './http/web.ts';
 import { systemClock } from './kernel/clock.ts';
 import { loadConfig, type Config } from './kernel/config.ts';
@@ -119,8 +120,12 @@ async function start(running: Running): Promise<void> {
     logger: { level: config.logLevel },
   });
   running.app = app;
+  // Seeded before listening, so a signal can never arrive half-way through it, and the first
+  // request already finds the demo users.
+  const seed = config.seedDemo ? await seedDemoIfEmpty(app, sql, cryptoRandom) : undefined;
   const address = await app.http.listen({ host: config.host, port: config.port });
   app.startMaintenance();
+  if (seed !== undefined) logLine(describeSeed(seed, address));
   app.http.log.info(`qianbao is up at ${address} (API docs at ${address}/docs)`);
 }
 

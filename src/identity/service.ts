@@ -7,6 +7,7 @@ import type { IdGenerator } from '../kernel/ids.ts';
 import type { Random } from '../kernel/random.ts';
 import type { Ledger } from '../ledger/index.ts';
 import './errors.ts';
+import { hashPin, isPinHash, pinMatches } from './pin-key.ts';
 import {
   idNumberProblem,
   isPinFormat,
@@ -29,6 +30,7 @@ import {
   recordLoginFailure,
   recordPinFailure,
   revokeSession,
+  searchUsers,
   selectSessionUser,
   selectUser,
   selectUserByMobile,
@@ -82,6 +84,8 @@ export class Identity {
       readonly random: Random;
       readonly ids: IdGenerator;
       readonly ledger: Ledger;
+      /** The HMAC key for payment PINs (see pin-key.ts). */
+      readonly pinKey: Buffer;
     },
   ) {
     this.decoyHash = argon2.hash('decoy-password-0', argon2Options);
@@ -160,6 +164,13 @@ export class Identity {
     return row === undefined ? undefined : toAuthUser(row);
   }
 
+  /** Users for the operator console (mobile prefix of digits only), newest first. */
+  async searchUsers(filter: { mobilePrefix?: string | undefined; beforeId?: string | undefined; limit: number }): Promise<(AuthUser & { createdAt: Date; realName: string | null })[]> {
+    const mobilePrefix = filter.mobilePrefix !== undefined && /^[0-9]{1,11}$/.test(filter.mobilePrefix) ? filter.mobilePrefix : null;
+    const rows = await searchUsers(this.deps.sql, { mobilePrefix, beforeId: filter.beforeId ?? null, limit: Math.min(Math.max(1, filter.limit), 100) });
+    return rows.map((row) => ({ ...toAuthUser(row), createdAt: row.created_at, realName: row.real_name }));
+  }
+
   /** Sets the first PIN (confirmed with the password) or changes it (confirmed with the old PIN). */
   async setPin(userId: string, input: { pin: string; password?: string | undefined; currentPin?: string | undefined }): Promise<void> {
     if (!isPinFormat(input.pin)) throw new DomainError('identity.pin_invalid_format', { detail: 'a payment PIN is 6 digits' });
@@ -174,7 +185,7 @@ export class Identity {
       if (input.currentPin === undefined) throw new DomainError('identity.pin_already_set', { detail: 'to change it, give the current PIN' });
       await this.verifyPin(userId, input.currentPin);
     }
-    await updatePinHash(this.deps.sql, userId, await argon2.hash(input.pin, argon2Options));
+    await updatePinHash(this.deps.sql, userId, hashPin(this.deps.pinKey, userId, input.pin));
   }
 
   /**
@@ -190,13 +201,18 @@ export class Identity {
     if (user.pin_locked_until !== null && user.pin_locked_until > now) {
       throw new DomainError('identity.pin_locked', { detail: `payments are locked until ${user.pin_locked_until.toISOString()}`, lockedUntil: user.pin_locked_until.toISOString() });
     }
-    if (!isPinFormat(pin) || !(await argon2.verify(user.pin_hash, pin))) {
+    if (!isPinFormat(pin) || !(await this.pinMatches(user.id, pin, user.pin_hash))) {
       const lockUntil = new Date(now.getTime() + pinLockMs);
       const locked = await recordPinFailure(this.deps.sql, userId, pinFailuresMax, lockUntil);
       if (locked) throw new DomainError('identity.pin_locked', { detail: `too many wrong PINs; payments are locked until ${lockUntil.toISOString()}`, lockedUntil: lockUntil.toISOString() });
       throw new DomainError('identity.pin_wrong', { detail: 'the payment PIN is wrong' });
     }
     await clearPinFailures(this.deps.sql, userId);
+  }
+
+  /** PINs set before ADR 0005 were argon2 hashes; they still verify until the user changes the PIN. */
+  private async pinMatches(userId: string, pin: string, stored: string): Promise<boolean> {
+    return isPinHash(stored) ? pinMatches(this.deps.pinKey, userId, pin, stored) : argon2.verify(stored, pin);
   }
 
   /** Verifies the real name: format and checksum of the ID number; lifts the daily send limit. */

@@ -101,3 +101,13 @@ export async function selectSessionUser(db: Db, tokenSha256: string, now: Date):
 export async function revokeSession(db: Db, tokenSha256: string, now: Date): Promise<void> {
   await db`UPDATE identity_sessions SET revoked_at = ${now} WHERE token_sha256 = ${tokenSha256} AND revoked_at IS NULL`;
 }
+
+/** Users for the operator console: by mobile prefix, newest first, keyset-paginated by id. */
+export async function searchUsers(db: Db, filter: { mobilePrefix: string | null; beforeId: string | null; limit: number }): Promise<UserRow[]> {
+  const prefix = filter.mobilePrefix === null ? null : `${filter.mobilePrefix}%`;
+  return db<UserRow[]>`
+    SELECT * FROM identity_users
+    WHERE (${prefix}::text IS NULL OR mobile LIKE ${prefix})
+      AND (${filter.beforeId}::text IS NULL OR id < ${filter.beforeId})
+    ORDER BY id DESC LIMIT ${filter.limit}`;
+}

@@ -13,6 +13,10 @@ export interface Config {
   readonly logLevel: string;
   /** Bearer token for operator routes; unset means one is generated and written under dataDir. */
   readonly operatorToken: string | undefined;
+  /** HMAC key for payment PINs, 64 hex digits; unset means one kept under dataDir. */
+  readonly pinKey: string | undefined;
+  /** Create demo users, bills and an operator on an empty database (QIANBAO_DEMO=0 turns it off). */
+  readonly seedDemo: boolean;
   readonly ledger: LedgerConfig;
 }
 
@@ -53,6 +57,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 3000, 0, 65535),
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     operatorToken: text(env, 'QIANBAO_OPERATOR_TOKEN'),
+    seedDemo: text(env, 'QIANBAO_DEMO') !== '0',
+    pinKey: text(env, 'QIANBAO_PIN_KEY'),
     ledger: {
       transferAmountMaxMinor: BigInt(
         integer(env, 'QIANBAO_TRANSFER_MAX_MINOR', 100_000_000_000, 1, Number.MAX_SAFE_INTEGER),

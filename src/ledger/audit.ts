@@ -224,3 +224,51 @@ function rowToTransfer(row: VerifyRow): NewTransfer {
     entries,
   };
 }
+
+export interface LedgerTotals {
+  /** When the snapshot was read (the database's clock). */
+  readonly asOf: Date;
+  readonly currencies: {
+    readonly currency: string;
+    readonly accounts: number;
+    /** Sum of the balances above zero (what the platform owes: wallets, escrow, budgets). */
+    readonly creditBalancesMinor: bigint;
+    /** Sum of the balances below zero, as a positive number (bank float, credit lines). */
+    readonly debitBalancesMinor: bigint;
+    /** Must be zero. */
+    readonly netMinor: bigint;
+    readonly pendingMinor: bigint;
+    readonly byCode: { readonly code: string; readonly accounts: number; readonly balanceMinor: bigint }[];
+  }[];
+}
+
+/** Per-currency totals of every balance, all read in one REPEATABLE READ snapshot. */
+export async function ledgerTotals(sql: Sql): Promise<LedgerTotals> {
+  return sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+    const [now] = await tx<{ now: Date }[]>`SELECT now() AS now`;
+    const rows = await tx<{ currency: string; code: string; accounts: bigint; positive: bigint; negative: bigint; net: bigint; pending: bigint }[]>`
+      SELECT coalesce(p.currency, a.currency) AS currency, coalesce(p.code, a.code) AS code,
+             count(DISTINCT coalesce(a.parent_id, a.id))::int8 AS accounts,
+             coalesce(sum(greatest(a.credits_posted - a.debits_posted, 0)), 0)::int8 AS positive,
+             coalesce(sum(greatest(a.debits_posted - a.credits_posted, 0)), 0)::int8 AS negative,
+             coalesce(sum(a.credits_posted - a.debits_posted), 0)::int8 AS net,
+             coalesce(sum(a.debits_pending), 0)::int8 AS pending
+      FROM ledger_accounts a LEFT JOIN ledger_accounts p ON p.id = a.parent_id
+      WHERE a.shard_count = 1
+      GROUP BY 1, 2 ORDER BY 1, 2`;
+    const currencies = new Map<string, LedgerTotals['currencies'][number] & { byCode: { code: string; accounts: number; balanceMinor: bigint }[] }>();
+    for (const row of rows) {
+      const entry = currencies.get(row.currency) ?? { currency: row.currency, accounts: 0, creditBalancesMinor: 0n, debitBalancesMinor: 0n, netMinor: 0n, pendingMinor: 0n, byCode: [] };
+      currencies.set(row.currency, {
+        ...entry,
+        accounts: entry.accounts + Number(row.accounts),
+        creditBalancesMinor: entry.creditBalancesMinor + row.positive,
+        debitBalancesMinor: entry.debitBalancesMinor + row.negative,
+        netMinor: entry.netMinor + row.net,
+        pendingMinor: entry.pendingMinor + row.pending,
+        byCode: [...entry.byCode, { code: row.code, accounts: Number(row.accounts), balanceMinor: row.net }],
+      });
+    }
+    return { asOf: now?.now ?? new Date(0), currencies: [...currencies.values()] };
+  });
+}

@@ -2,5 +2,5 @@
 export { Ledger, expiryId, statementPageSizeMax, type Account, type CreateAccountInput, type StatementLine } from './service.ts';
 export type { SubmitResult, Transfer, BatchObserver } from './writer.ts';
 export type { TransferRequest, Submission, Metadata, TransferType } from './model.ts';
-export { reconcile, verifyChain, type ReconcileReport, type VerifyReport } from './audit.ts';
+export { ledgerTotals, reconcile, verifyChain, type LedgerTotals, type ReconcileReport, type VerifyReport } from './audit.ts';
 export { ledgerErrors } from './errors.ts';

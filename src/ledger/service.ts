@@ -258,6 +258,33 @@ export class Ledger {
     return { lines, nextBeforeSeq: rows.length > limit && last !== undefined ? last.seq : null };
   }
 
+  /** Transfers for the operator console, newest first: by account (either side), kind, id prefix. */
+  async searchTransfers(filter: {
+    readonly accountId?: string | undefined;
+    readonly kind?: string | undefined;
+    readonly idPrefix?: string | undefined;
+    readonly beforeSeq?: bigint | undefined;
+    readonly limit: number;
+  }): Promise<{ transfers: ReturnType<typeof toTransferRecord>[]; nextBeforeSeq: bigint | null }> {
+    const limit = Math.min(Math.max(1, filter.limit), statementPageSizeMax);
+    const before = (filter.beforeSeq ?? 9_223_372_036_854_775_807n).toString();
+    const account = filter.accountId ?? null;
+    const kind = filter.kind ?? null;
+    const prefix = filter.idPrefix === undefined ? null : `${filter.idPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await this.deps.sql`
+      SELECT seq, id, type, debit_account_id, credit_account_id, debit_book_id, credit_book_id,
+             amount_minor, currency, kind, pending_id, timeout_at, group_id, metadata, created_at
+      FROM ledger_transfers
+      WHERE seq < ${before}
+        AND (${account}::text IS NULL OR debit_account_id = ${account} OR credit_account_id = ${account})
+        AND (${kind}::text IS NULL OR kind = ${kind})
+        AND (${prefix}::text IS NULL OR id LIKE ${prefix})
+      ORDER BY seq DESC LIMIT ${limit + 1}`;
+    const transfers = rows.slice(0, limit).map((row) => toTransferRecord(row as Parameters<typeof toTransferRecord>[0]));
+    const last = transfers[transfers.length - 1];
+    return { transfers, nextBeforeSeq: rows.length > limit && last !== undefined ? last.seq : null };
+  }
+
   /**
    * Releases holds whose timeout has passed. Each expiry has an id derived from its hold, and a
    * hold can be resolved once (a unique index), so running the sweep twice, or two sweeps at

@@ -2,12 +2,18 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError, type Me } from './api.ts';
 import { useI18n } from './i18n.tsx';
 import { AuthPage } from './pages/AuthPage.tsx';
+import { BillsPage } from './pages/BillsPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
+import { PinSetupPage } from './pages/PinSetupPage.tsx';
+import { TopUpPage } from './pages/TopUpPage.tsx';
+import { TransferPage } from './pages/TransferPage.tsx';
+import { navigate, routeFromHash, type Route } from './router.ts';
 
-/** Signed out → the auth page; signed in → home. The session is the HttpOnly cookie. */
+/** Signed out → the auth page; signed in → the page the hash names. The session is the HttpOnly cookie. */
 export function App() {
   const { t } = useI18n();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [route, setRoute] = useState<Route>(routeFromHash);
 
   const refresh = useCallback(async () => {
     try {
@@ -20,17 +26,40 @@ export function App() {
 
   useEffect(() => {
     void refresh();
+    const onHash = () => {
+      setRoute(routeFromHash());
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+    };
   }, [refresh]);
+
+  const home = () => {
+    navigate('home');
+    void refresh();
+  };
 
   if (me === undefined) return <main className="center">{t('loading')}</main>;
   if (me === null) return <AuthPage onSignedIn={refresh} />;
-  return (
-    <HomePage
-      me={me}
-      onLogout={async () => {
-        await api('POST', '/v1/auth/logout');
-        setMe(null);
-      }}
-    />
-  );
+  switch (route) {
+    case 'transfer':
+      return <TransferPage onDone={home} />;
+    case 'topup':
+      return <TopUpPage onDone={home} />;
+    case 'bills':
+      return <BillsPage onDone={home} />;
+    case 'pin':
+      return <PinSetupPage onDone={home} />;
+    case 'home':
+      return (
+        <HomePage
+          me={me}
+          onLogout={async () => {
+            await api('POST', '/v1/auth/logout');
+            setMe(null);
+          }}
+        />
+      );
+  }
 }

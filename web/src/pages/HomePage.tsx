@@ -1,11 +1,12 @@
 import { formatYuan, type Me } from '../api.ts';
+import { navigate, type Route } from '../router.ts';
 import { useI18n, type MessageKey } from '../i18n.tsx';
 
-const actions: readonly { key: MessageKey; icon: string }[] = [
+const actions: readonly { key: MessageKey; icon: string; route?: Route }[] = [
   { key: 'scan', icon: '⌗' },
   { key: 'payCode', icon: '▦' },
-  { key: 'transfer', icon: '⇄' },
-  { key: 'bills', icon: '☰' },
+  { key: 'transfer', icon: '⇄', route: 'transfer' },
+  { key: 'bills', icon: '☰', route: 'bills' },
 ];
 
 const tiles: readonly { key: MessageKey; icon: string }[] = [
@@ -44,11 +45,18 @@ export function HomePage({ me, onLogout }: { me: Me; onLogout: () => Promise<voi
         <div className="muted">
           {t('available')} ¥{formatYuan(me.balance.availableMinor)} · {me.user.realNameVerified ? t('realNameDone') : t('realNameNeeded')}
         </div>
-        {!me.user.hasPin && <div className="hint">{t('setPinHint')}</div>}
+        <div className="row-actions">
+          <button type="button" className="primary small" onClick={() => { navigate('topup'); }} data-testid="action-topup">{t('topup')}</button>
+        </div>
+        {!me.user.hasPin && (
+          <button type="button" className="link hint" onClick={() => { navigate('pin'); }} data-testid="set-pin">
+            {t('setPinHint')} → {t('setPin')}
+          </button>
+        )}
       </section>
       <nav className="actions">
         {actions.map((action) => (
-          <button type="button" key={action.key} className="action" data-testid={`action-${action.key}`}>
+          <button type="button" key={action.key} className="action" data-testid={`action-${action.key}`} onClick={() => { if (action.route !== undefined) navigate(action.route); }}>
             <span className="icon">{action.icon}</span>
             {t(action.key)}
           </button>

@@ -1,0 +1,56 @@
+import type { App } from '../app.ts';
+import type { Sql } from '../kernel/db.ts';
+import { formatMinor } from '../kernel/money.ts';
+import type { Random } from '../kernel/random.ts';
+
+/**
+ * Demo data for a newcomer: on an empty database `npm start` creates two users with balances and
+ * a few bills between them, and an operator for /admin, then prints how to log in. Everything goes
+ * through the real services (sign-up, PIN, card, top-up, transfer), so the ledger is as real as
+ * any user's. Runs only when there are no users, so it never touches a database in use.
+ */
+export const demoPassword = 'demo-pass-1';
+export const demoPin = '802413';
+
+export interface DemoSeed {
+  readonly users: { readonly name: string; readonly mobile: string }[];
+  readonly operator: { readonly username: string; readonly password: string };
+}
+
+export async function seedDemoIfEmpty(app: App, sql: Sql, random: Random): Promise<DemoSeed | undefined> {
+  const [row] = await sql<{ n: bigint }[]>`SELECT count(*)::int8 AS n FROM identity_users`;
+  if (row === undefined || row.n > 0n) return undefined;
+  const people = [
+    { name: '小明 Alice', mobile: '13800000001', topUpMinor: 100_000n },
+    { name: '小红 Bob', mobile: '13800000002', topUpMinor: 50_000n },
+  ];
+  const users = [];
+  for (const person of people) {
+    const session = await app.identity.signUp({ mobile: person.mobile, password: demoPassword, displayName: person.name });
+    await app.identity.setPin(session.user.id, { pin: demoPin, password: demoPassword });
+    const card = await app.payments.bindCard(session.user.id, { bank: 'CMB', last4: person.mobile.slice(-4) });
+    const user = (await app.identity.getUser(session.user.id)) ?? session.user;
+    await app.payments.topUp(user, { cardId: card.id, amountMinor: person.topUpMinor, pin: demoPin, requestKey: `demo-topup-${person.mobile}` });
+    users.push(user);
+  }
+  const [alice, bob] = users;
+  if (alice !== undefined && bob !== undefined) {
+    await app.payments.transfer(alice, { toMobile: bob.mobile, amountMinor: 8_880n, memo: '午饭 lunch', pin: demoPin, requestKey: 'demo-p2p-1' });
+    await app.payments.transfer(bob, { toMobile: alice.mobile, amountMinor: 2_000n, memo: '咖啡 coffee', pin: demoPin, requestKey: 'demo-p2p-2' });
+  }
+  const operatorPassword = Buffer.from(random.bytes(12)).toString('base64url');
+  await app.operators.create({ username: 'admin', password: operatorPassword, role: 'admin', displayName: 'Demo admin' });
+  return { users: people.map(({ name, mobile }) => ({ name, mobile })), operator: { username: 'admin', password: operatorPassword } };
+}
+
+export function describeSeed(seed: DemoSeed, baseUrl: string): string {
+  const lines = [
+    '',
+    '  Demo data created. Open ' + baseUrl + ' and log in as:',
+    ...seed.users.map((user) => `    ${user.name}: mobile ${user.mobile}, password ${demoPassword}, payment PIN ${demoPin}`),
+    `  Operator console: ${baseUrl}/admin — username ${seed.operator.username}, password ${seed.operator.password}`,
+    `  (balances: ¥${formatMinor(100_000n - 8_880n + 2_000n)} and ¥${formatMinor(50_000n + 8_880n - 2_000n)})`,
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,162 @@
+import type { Sql } from '../kernel/db.ts';
+import { DomainError } from '../kernel/errors.ts';
+import './errors.ts';
+import {
+  billsPageSizeMax,
+  cardDisplayName,
+  decodeBillCursor,
+  encodeBillCursor,
+  monthRange,
+  type BankCode,
+  type BillDirection,
+  type PaymentKind,
+} from './model.ts';
+import { selectBill, selectBills, selectBillSums, type BillRow } from './store.ts';
+
+/**
+ * Bills: a user's payments as that user sees them (a transfer is an expense to its payer and an
+ * income to its payee), newest first, and the monthly summary the statement chart draws.
+ */
+
+/** The other side of a bill: a user (with their name as it was when paid) or the user's own card. */
+export interface Counterparty {
+  readonly type: 'user' | 'bank_card';
+  readonly displayName: string;
+  readonly userId: string | null;
+  readonly mobileMasked: string | null;
+  readonly cardId: string | null;
+  readonly bank: BankCode | null;
+  readonly last4: string | null;
+}
+
+export interface Bill {
+  readonly id: string;
+  readonly kind: PaymentKind;
+  readonly direction: BillDirection;
+  /** Failed payments moved no money and are not bills. */
+  readonly status: 'pending' | 'succeeded';
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly memo: string | null;
+  readonly counterparty: Counterparty;
+  /** The ledger transfer that moved the money: the receipt's transaction number. */
+  readonly transactionNo: string;
+  readonly createdAt: Date;
+  readonly completedAt: Date | null;
+}
+
+export interface BillQuery {
+  readonly direction?: BillDirection | undefined;
+  readonly kind?: PaymentKind | undefined;
+  readonly month?: string | undefined;
+  readonly cursor?: string | undefined;
+  readonly limit: number;
+}
+
+export interface BillPage {
+  readonly bills: Bill[];
+  readonly nextCursor: string | null;
+}
+
+export interface MonthSummary {
+  readonly month: string;
+  readonly currency: 'CNY';
+  /** Money from other users; top-ups and withdrawals (`neutral`) count as neither. */
+  readonly incomeMinor: bigint;
+  readonly expenseMinor: bigint;
+  /** Per kind and direction, largest first within a direction: the chart's slices. */
+  readonly byKind: {
+    kind: PaymentKind;
+    direction: BillDirection;
+    amountMinor: bigint;
+    count: number;
+  }[];
+}
+
+function toCounterparty(row: BillRow): Counterparty {
+  if (row.card_id !== null && row.bank !== null && row.last4 !== null) {
+    return {
+      type: 'bank_card',
+      displayName: cardDisplayName(row.bank, row.last4),
+      userId: null,
+      mobileMasked: null,
+      cardId: row.card_id,
+      bank: row.bank,
+      last4: row.last4,
+    };
+  }
+  return {
+    type: 'user',
+    displayName: row.counterparty_name,
+    userId: row.counterparty_user_id,
+    mobileMasked: row.counterparty_mobile_masked,
+    cardId: null,
+    bank: null,
+    last4: null,
+  };
+}
+
+export function toBill(row: BillRow): Bill {
+  // The store returns only visible bills: succeeded, or the user's own pending outgoing ones.
+  const status = row.status === 'failed' ? 'pending' : row.status;
+  return {
+    id: row.payment_id,
+    kind: row.kind,
+    direction: row.direction,
+    status,
+    amountMinor: row.amount_minor,
+    currency: row.currency,
+    memo: row.memo,
+    counterparty: toCounterparty(row),
+    transactionNo: row.ledger_transfer_id,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+  };
+}
+
+export async function listBills(sql: Sql, userId: string, query: BillQuery): Promise<BillPage> {
+  const before = query.cursor === undefined ? undefined : decodeBillCursor(query.cursor);
+  if (query.cursor !== undefined && before === undefined) {
+    throw new DomainError('request.invalid', {
+      detail: 'the cursor is not valid; start again without it',
+    });
+  }
+  const limit = Math.min(Math.max(1, query.limit), billsPageSizeMax);
+  const rows = await selectBills(sql, userId, {
+    direction: query.direction,
+    kind: query.kind,
+    range: query.month === undefined ? undefined : monthRange(query.month),
+    before,
+    limit: limit + 1,
+  });
+  const bills = rows.slice(0, limit).map(toBill);
+  const last = bills[bills.length - 1];
+  const hasMore = rows.length > limit && last !== undefined;
+  return { bills, nextCursor: hasMore ? encodeBillCursor(last.createdAt, last.id) : null };
+}
+
+/** The user's own bill; another user's id answers exactly like one that does not exist. */
+export async function getBill(sql: Sql, userId: string, paymentId: string): Promise<Bill> {
+  const row = await selectBill(sql, userId, paymentId);
+  if (row === undefined)
+    throw new DomainError('payments.bill_not_found', { detail: `no bill ${paymentId}` });
+  return toBill(row);
+}
+
+export async function monthSummary(sql: Sql, userId: string, month: string): Promise<MonthSummary> {
+  const rows = await selectBillSums(sql, userId, monthRange(month));
+  const total = (direction: BillDirection): bigint =>
+    rows.filter((row) => row.direction === direction).reduce((sum, row) => sum + row.total, 0n);
+  return {
+    month,
+    currency: 'CNY',
+    incomeMinor: total('income'),
+    expenseMinor: total('expense'),
+    byKind: rows.map((row) => ({
+      kind: row.kind,
+      direction: row.direction,
+      amountMinor: row.total,
+      count: Number(row.count),
+    })),
+  };
+}

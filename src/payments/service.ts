@@ -1,0 +1,470 @@
+import type { Clock } from '../kernel/clock.ts';
+import type { Sql } from '../kernel/db.ts';
+import { assert } from '../kernel/assert.ts';
+import { DomainError } from '../kernel/errors.ts';
+import type { IdGenerator } from '../kernel/ids.ts';
+import { formatMinor } from '../kernel/money.ts';
+import '../http/idempotency.ts';
+import {
+  maskMobile,
+  unverifiedDailySendMaxMinor,
+  type AuthUser,
+  type Identity,
+} from '../identity/index.ts';
+import type { Ledger } from '../ledger/index.ts';
+import {
+  getBill,
+  listBills,
+  monthSummary,
+  type Bill,
+  type BillPage,
+  type BillQuery,
+  type MonthSummary,
+} from './bills.ts';
+import { bindCard, listCards, requireCard, unbindUserCard, type Card } from './cards.ts';
+import './errors.ts';
+import {
+  bankAccountCode,
+  bankAccountId,
+  billDirection,
+  cardDisplayName,
+  isLimited,
+  nextPrefixedId,
+  ledgerTransferId,
+  limitBreach,
+  pendingStaleAfterMs,
+  requestFingerprint,
+  shanghaiDay,
+  shanghaiMonth,
+  staleSweepSizeMax,
+  toLedgerTransfer,
+  topupDailyMaxMinor,
+  withdrawDailyMaxMinor,
+  type BankCode,
+  type LimitBreach,
+  type PaymentKind,
+  type PaymentLimits,
+} from './model.ts';
+import {
+  insertBills,
+  insertPendingPayment,
+  lockUserGuard,
+  markFailed,
+  markSucceeded,
+  selectDaySums,
+  selectLivePayment,
+  selectPayment,
+  selectStalePending,
+  type CardRow,
+  type NewBill,
+  type PaymentRow,
+} from './store.ts';
+
+/**
+ * Payments: bank cards, top-up, withdrawal and P2P transfer, and the bills they leave.
+ *
+ * How a payment can never pay twice, whatever crashes or retries:
+ * 1. The route is idempotent (Idempotency-Key), so a retry normally gets the stored response.
+ *    But that record completes only after the money moved, and a request that crashed is taken
+ *    over by its retry after a minute; so the handler itself must be safe to run again.
+ * 2. The ledger transfer id is derived from the request — (user, kind, Idempotency-Key) — never
+ *    from anything an attempt invents. The ledger moves money at most once per id, so every
+ *    attempt of one request, however they race, moves it at most once between them.
+ * 3. `open` records the payment (status pending) in its own committed transaction before any
+ *    money moves, checking the daily limits under a per-user lock in the same transaction. A
+ *    retry finds that live row by its key and resumes it instead of creating another.
+ * 4. `settle` submits the transfer, then records the outcome. A crash between the two leaves the
+ *    row pending; the retry submits the same id again and the ledger answers `exists`. The ledger
+ *    is the truth: a success overrides a failure a racing attempt recorded.
+ * 5. A failed payment frees its key (the ledger keeps no trace of a failed transfer either), so
+ *    a retry after, say, a top-up is judged anew, under the same ledger id.
+ * No transaction is held open across the ledger call: the ledger's writer takes connections from
+ * the same pool, and transactions waiting on it while holding every connection would deadlock.
+ */
+export interface PaymentsDeps {
+  readonly sql: Sql;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly ledger: Ledger;
+  readonly identity: Identity;
+  readonly limits?: PaymentLimits;
+}
+
+export interface PaymentOutcome {
+  /** The payment as its initiator's bill. */
+  readonly bill: Bill;
+  /** True when this call moved the money; false when an earlier attempt already had. */
+  readonly created: boolean;
+}
+
+interface MoneyInput {
+  readonly amountMinor: bigint;
+  readonly pin: string;
+  /** The request's Idempotency-Key. */
+  readonly requestKey: string;
+}
+
+export type CardPaymentInput = MoneyInput & { readonly cardId: string };
+export type TransferInput = MoneyInput & {
+  readonly toMobile?: string | undefined;
+  readonly toUserId?: string | undefined;
+  readonly memo: string | null;
+};
+
+/** A payment about to be recorded: everything `open` needs, already checked. */
+interface Intent {
+  readonly kind: PaymentKind;
+  readonly user: AuthUser;
+  readonly requestKey: string;
+  readonly amountMinor: bigint;
+  readonly memo: string | null;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly card: CardRow | null;
+  readonly payee: AuthUser | null;
+}
+
+export const defaultPaymentLimits: PaymentLimits = {
+  topupDailyMaxMinor,
+  withdrawDailyMaxMinor,
+  unverifiedDailySendMaxMinor,
+};
+
+function limitError(breach: LimitBreach): DomainError {
+  const leftMinor =
+    breach.limitMinor > breach.usedMinor ? breach.limitMinor - breach.usedMinor : 0n;
+  const detail =
+    breach.code === 'payments.unverified_daily_limit_exceeded'
+      ? `without a verified real name you can send ¥${formatMinor(breach.limitMinor)} a day; ¥${formatMinor(leftMinor)} is left today. Verify your real name to lift the limit.`
+      : `the daily limit is ¥${formatMinor(breach.limitMinor)}; ¥${formatMinor(leftMinor)} is left today`;
+  return new DomainError(breach.code, {
+    detail,
+    limitMinor: breach.limitMinor,
+    remainingMinor: leftMinor,
+  });
+}
+
+export class Payments {
+  private readonly limits: PaymentLimits;
+
+  constructor(private readonly deps: PaymentsDeps) {
+    this.limits = deps.limits ?? defaultPaymentLimits;
+  }
+
+  /** The bank's ledger account; the same id and fields each start, so this is safe to repeat. */
+  async ensureSystemAccounts(): Promise<void> {
+    await this.deps.ledger.createAccount({
+      id: bankAccountId,
+      currency: 'CNY',
+      code: bankAccountCode,
+      noOverdraft: false,
+    });
+  }
+
+  // ---- cards
+
+  bindCard(
+    userId: string,
+    input: { readonly bank: BankCode; readonly last4: string },
+  ): Promise<Card> {
+    return bindCard(this.deps, userId, input);
+  }
+
+  listCards(userId: string): Promise<Card[]> {
+    return listCards(this.deps.sql, userId);
+  }
+
+  unbindCard(userId: string, cardId: string): Promise<void> {
+    return unbindUserCard(this.deps, userId, cardId);
+  }
+
+  // ---- money: checks in precedence order (target, PIN, limits, then funds in the ledger)
+
+  /** Bank card → wallet. Confirmed with the PIN: it spends the user's money at the bank. */
+  async topUp(user: AuthUser, input: CardPaymentInput): Promise<PaymentOutcome> {
+    const card = await requireCard(this.deps.sql, user.id, input.cardId);
+    await this.deps.identity.verifyPin(user.id, input.pin);
+    return this.pay({
+      ...this.baseIntent('topup', user, input),
+      memo: null,
+      debitAccountId: bankAccountId,
+      creditAccountId: user.walletAccountId,
+      card,
+      payee: null,
+    });
+  }
+
+  /** Wallet → bank card: outgoing money, so it counts toward the unverified send limit. */
+  async withdraw(user: AuthUser, input: CardPaymentInput): Promise<PaymentOutcome> {
+    const card = await requireCard(this.deps.sql, user.id, input.cardId);
+    await this.deps.identity.verifyPin(user.id, input.pin);
+    return this.pay({
+      ...this.baseIntent('withdraw', user, input),
+      memo: null,
+      debitAccountId: user.walletAccountId,
+      creditAccountId: bankAccountId,
+      card,
+      payee: null,
+    });
+  }
+
+  /** Wallet → another user's wallet, found by mobile number or user id. */
+  async transfer(user: AuthUser, input: TransferInput): Promise<PaymentOutcome> {
+    const payee = await this.findRecipient(input);
+    if (payee.id === user.id)
+      throw new DomainError('payments.cannot_pay_self', { detail: 'choose another recipient' });
+    await this.deps.identity.verifyPin(user.id, input.pin);
+    return this.pay({
+      ...this.baseIntent('p2p', user, input),
+      memo: input.memo,
+      debitAccountId: user.walletAccountId,
+      creditAccountId: payee.walletAccountId,
+      card: null,
+      payee,
+    });
+  }
+
+  private baseIntent(kind: PaymentKind, user: AuthUser, input: MoneyInput) {
+    return { kind, user, requestKey: input.requestKey, amountMinor: input.amountMinor };
+  }
+
+  private async findRecipient(input: TransferInput): Promise<AuthUser> {
+    if ((input.toMobile === undefined) === (input.toUserId === undefined)) {
+      throw new DomainError('request.invalid', {
+        detail: 'name the recipient by exactly one of toMobile and toUserId',
+      });
+    }
+    const recipient =
+      input.toUserId !== undefined
+        ? await this.deps.identity.getUser(input.toUserId)
+        : await this.deps.identity.findByMobile(input.toMobile ?? '');
+    if (recipient === undefined)
+      throw new DomainError('payments.recipient_not_found', {
+        detail: 'no qianbao user has this mobile number or id',
+      });
+    return recipient;
+  }
+
+  private async pay(intent: Intent): Promise<PaymentOutcome> {
+    return this.settle(await this.open(intent));
+  }
+
+  /**
+   * Records the payment as pending, or finds the live attempt of the same request. Limited
+   * payments lock the user's guard row first, so today's sums and this insert are one step.
+   */
+  private async open(intent: Intent): Promise<PaymentRow> {
+    const { kind, user, requestKey } = intent;
+    const request = { userId: user.id, kind, requestKey };
+    const counterpartyId = intent.card?.id ?? intent.payee?.id;
+    assert(counterpartyId !== undefined, 'a payment has a card or a payee');
+    const fingerprint = requestFingerprint({
+      kind,
+      counterpartyId,
+      amountMinor: intent.amountMinor,
+      memo: intent.memo,
+    });
+    const limited = isLimited(kind, user.realNameVerified);
+    const now = this.deps.clock.now();
+    const day = shanghaiDay(now.getTime());
+    return this.deps.sql.begin(async (tx) => {
+      if (limited) await lockUserGuard(tx, user.id);
+      const existing = await selectLivePayment(tx, request);
+      if (existing !== undefined) return sameRequest(existing, fingerprint);
+      if (limited) {
+        const sums = await selectDaySums(tx, user.id, day);
+        const breach = limitBreach({
+          kind,
+          amountMinor: intent.amountMinor,
+          sums,
+          realNameVerified: user.realNameVerified,
+          limits: this.limits,
+        });
+        if (breach !== undefined) throw limitError(breach);
+      }
+      const inserted = await insertPendingPayment(tx, {
+        id: nextPrefixedId(this.deps.ids, 'pay'),
+        kind,
+        user_id: user.id,
+        payee_user_id: intent.payee?.id ?? null,
+        card_id: intent.card?.id ?? null,
+        debit_account_id: intent.debitAccountId,
+        credit_account_id: intent.creditAccountId,
+        amount_minor: intent.amountMinor,
+        currency: 'CNY',
+        memo: intent.memo,
+        request_key: requestKey,
+        request_sha256: fingerprint,
+        ledger_transfer_id: ledgerTransferId(request),
+        day,
+        created_at: now,
+      });
+      if (inserted === undefined) {
+        // An unlimited payment takes no lock: a concurrent attempt of the same request won.
+        const raced = await selectLivePayment(tx, request);
+        assert(raced !== undefined, 'the conflicting live payment is visible');
+        return sameRequest(raced, fingerprint);
+      }
+      await insertBills(tx, billsFor(intent, inserted));
+      return inserted;
+    });
+  }
+
+  /** Moves the money of a pending payment (once, by its ledger id) and records the outcome. */
+  private async settle(payment: PaymentRow): Promise<PaymentOutcome> {
+    if (payment.status === 'succeeded')
+      return { bill: await getBill(this.deps.sql, payment.user_id, payment.id), created: false };
+    const result = await this.deps.ledger.transfer(
+      toLedgerTransfer({
+        ledgerTransferId: payment.ledger_transfer_id,
+        kind: payment.kind,
+        debitAccountId: payment.debit_account_id,
+        creditAccountId: payment.credit_account_id,
+        amountMinor: payment.amount_minor,
+        currency: payment.currency,
+      }),
+    );
+    const now = this.deps.clock.now();
+    if (result.status === 'failed') {
+      // The writer's results carry the full, registered code (`ledger.insufficient_funds`).
+      const code = result.error;
+      const failed = await markFailed(this.deps.sql, payment.id, {
+        code,
+        detail: result.detail,
+        now,
+      });
+      if (failed === undefined) return this.settledElsewhere(payment);
+      throw new DomainError(code, { detail: result.detail });
+    }
+    const succeeded =
+      (await markSucceeded(this.deps.sql, payment.id, now)) ??
+      (await selectLivePayment(this.deps.sql, {
+        userId: payment.user_id,
+        kind: payment.kind,
+        requestKey: payment.request_key,
+      }));
+    assert(succeeded !== undefined, 'a payment whose transfer exists has a live row');
+    return {
+      bill: await getBill(this.deps.sql, payment.user_id, succeeded.id),
+      created: result.status === 'created',
+    };
+  }
+
+  /** Our submission failed but the row had already left pending: report what the row says. */
+  private async settledElsewhere(payment: PaymentRow): Promise<PaymentOutcome> {
+    const row = await selectPayment(this.deps.sql, payment.id);
+    assert(row !== undefined, 'a payment row is never deleted');
+    if (row.status === 'succeeded')
+      return { bill: await getBill(this.deps.sql, row.user_id, row.id), created: false };
+    assert(row.failure_code !== null, 'a failed payment has a failure code');
+    throw new DomainError(
+      row.failure_code,
+      row.failure_detail === null ? {} : { detail: row.failure_detail },
+    );
+  }
+
+  /**
+   * Settles payments left pending by requests that died between `open` and `settle` (the
+   * maintenance loop's job): a transfer that reached the ledger makes the payment succeeded;
+   * one that did not makes it failed, which frees its key. The sweep never submits: a user who
+   * saw an error may already have paid again under a new key. Should a stalled attempt's
+   * transfer land after this, that attempt's own `settle` turns the payment back to succeeded.
+   */
+  async settleStale(): Promise<{ readonly succeeded: number; readonly failed: number }> {
+    const before = new Date(this.deps.clock.nowMs() - pendingStaleAfterMs);
+    const rows = await selectStalePending(this.deps.sql, before, staleSweepSizeMax);
+    let succeeded = 0;
+    let failed = 0;
+    for (const row of rows) {
+      const now = this.deps.clock.now();
+      if (await this.hasLanded(row)) {
+        if ((await markSucceeded(this.deps.sql, row.id, now)) !== undefined) succeeded += 1;
+      } else {
+        const abandoned = {
+          code: 'payments.payment_abandoned',
+          detail: 'the request stopped before the money moved',
+          now,
+        };
+        if ((await markFailed(this.deps.sql, row.id, abandoned)) !== undefined) failed += 1;
+      }
+    }
+    return { succeeded, failed };
+  }
+
+  /** Whether this payment's money moved: its ledger transfer exists, with its amount and payer. */
+  private async hasLanded(row: PaymentRow): Promise<boolean> {
+    const found = await this.deps.ledger.getTransfer(row.ledger_transfer_id);
+    if (found === undefined || found.status === 'failed') return false;
+    return (
+      found.transfer.amountMinor === row.amount_minor &&
+      found.transfer.debitAccountId === row.debit_account_id
+    );
+  }
+
+  // ---- bills
+
+  listBills(userId: string, query: BillQuery): Promise<BillPage> {
+    return listBills(this.deps.sql, userId, query);
+  }
+
+  getBill(userId: string, billId: string): Promise<Bill> {
+    return getBill(this.deps.sql, userId, billId);
+  }
+
+  /** A month's totals; without a month, the current Asia/Shanghai month. */
+  monthSummary(userId: string, month?: string): Promise<MonthSummary> {
+    return monthSummary(this.deps.sql, userId, month ?? shanghaiMonth(this.deps.clock.nowMs()));
+  }
+}
+
+/** A live attempt of the request: the same key must carry the same payment. */
+function sameRequest(existing: PaymentRow, fingerprint: string): PaymentRow {
+  if (existing.request_sha256 !== fingerprint) {
+    throw new DomainError('idempotency.key_reused', {
+      detail: 'this Idempotency-Key was used for a different payment; use a new key',
+    });
+  }
+  return existing;
+}
+
+/** The bill lines a payment leaves: one for a card payment, one per side for a transfer. */
+function billsFor(intent: Intent, payment: PaymentRow): NewBill[] {
+  const base = {
+    paymentId: payment.id,
+    kind: payment.kind,
+    amountMinor: payment.amount_minor,
+    createdAt: payment.created_at,
+  };
+  if (intent.card !== null) {
+    return [
+      {
+        ...base,
+        userId: intent.user.id,
+        direction: billDirection(payment.kind, 'payer'),
+        counterpartyUserId: null,
+        counterpartyName: cardDisplayName(intent.card.bank, intent.card.last4),
+        counterpartyMobileMasked: null,
+      },
+    ];
+  }
+  const payee = intent.payee;
+  assert(payee !== null, 'a transfer has a payee');
+  return [
+    {
+      ...base,
+      userId: intent.user.id,
+      direction: billDirection(payment.kind, 'payer'),
+      counterpartyUserId: payee.id,
+      counterpartyName: payee.displayName,
+      counterpartyMobileMasked: maskMobile(payee.mobile),
+    },
+    {
+      ...base,
+      userId: payee.id,
+      direction: billDirection(payment.kind, 'payee'),
+      counterpartyUserId: intent.user.id,
+      counterpartyName: intent.user.displayName,
+      counterpartyMobileMasked: maskMobile(intent.user.mobile),
+    },
+  ];
+}

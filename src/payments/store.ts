@@ -1,0 +1,300 @@
+import { assert } from '../kernel/assert.ts';
+import type { Sql, TransactionSql } from '../kernel/db.ts';
+import type { BankCode, BillDirection, DaySums, PaymentKind, PaymentStatus } from './model.ts';
+
+/** SQL for payments: the only file that touches payments_* tables. */
+
+type Db = Sql | TransactionSql;
+
+export interface CardRow {
+  id: string;
+  user_id: string;
+  bank: BankCode;
+  last4: string;
+  created_at: Date;
+  unbound_at: Date | null;
+}
+
+export interface PaymentRow {
+  id: string;
+  kind: PaymentKind;
+  status: PaymentStatus;
+  user_id: string;
+  payee_user_id: string | null;
+  card_id: string | null;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount_minor: bigint;
+  currency: string;
+  memo: string | null;
+  request_key: string;
+  request_sha256: string;
+  ledger_transfer_id: string;
+  failure_code: string | null;
+  failure_detail: string | null;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+export type NewPayment = Omit<
+  PaymentRow,
+  'status' | 'failure_code' | 'failure_detail' | 'completed_at'
+> & {
+  readonly day: string;
+};
+
+export interface NewBill {
+  readonly userId: string;
+  readonly paymentId: string;
+  readonly direction: BillDirection;
+  readonly kind: PaymentKind;
+  readonly amountMinor: bigint;
+  readonly counterpartyUserId: string | null;
+  readonly counterpartyName: string;
+  readonly counterpartyMobileMasked: string | null;
+  readonly createdAt: Date;
+}
+
+export interface BillRow {
+  payment_id: string;
+  direction: BillDirection;
+  kind: PaymentKind;
+  amount_minor: bigint;
+  currency: string;
+  status: PaymentStatus;
+  memo: string | null;
+  counterparty_user_id: string | null;
+  counterparty_name: string;
+  counterparty_mobile_masked: string | null;
+  card_id: string | null;
+  bank: BankCode | null;
+  last4: string | null;
+  ledger_transfer_id: string;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+export interface BillFilter {
+  readonly direction?: BillDirection | undefined;
+  readonly kind?: PaymentKind | undefined;
+  readonly range?: { readonly start: Date; readonly end: Date } | undefined;
+  readonly before?: { readonly createdAt: Date; readonly paymentId: string } | undefined;
+  readonly limit: number;
+}
+
+// ---- cards
+
+export async function insertCard(db: Db, card: Omit<CardRow, 'unbound_at'>): Promise<void> {
+  await db`
+    INSERT INTO payments_cards (id, user_id, bank, last4, created_at)
+    VALUES (${card.id}, ${card.user_id}, ${card.bank}, ${card.last4}, ${card.created_at})`;
+}
+
+export async function selectBoundCards(db: Db, userId: string): Promise<CardRow[]> {
+  return db<CardRow[]>`
+    SELECT * FROM payments_cards WHERE user_id = ${userId} AND unbound_at IS NULL
+    ORDER BY created_at, id`;
+}
+
+/** A bound card of this user; another user's card is not found, exactly like a missing one. */
+export async function selectBoundCard(
+  db: Db,
+  userId: string,
+  cardId: string,
+): Promise<CardRow | undefined> {
+  const rows = await db<CardRow[]>`
+    SELECT * FROM payments_cards WHERE id = ${cardId} AND user_id = ${userId} AND unbound_at IS NULL`;
+  return rows[0];
+}
+
+export async function unbindCard(
+  db: Db,
+  userId: string,
+  cardId: string,
+  now: Date,
+): Promise<boolean> {
+  const rows = await db`
+    UPDATE payments_cards SET unbound_at = ${now}
+    WHERE id = ${cardId} AND user_id = ${userId} AND unbound_at IS NULL
+    RETURNING 1`;
+  return rows.length === 1;
+}
+
+// ---- payments
+
+/** Serialises one user's limit checks until the transaction ends (see the migration). */
+export async function lockUserGuard(tx: TransactionSql, userId: string): Promise<void> {
+  await tx`INSERT INTO payments_user_guards (user_id) VALUES (${userId}) ON CONFLICT DO NOTHING`;
+  await tx`SELECT 1 FROM payments_user_guards WHERE user_id = ${userId} FOR UPDATE`;
+}
+
+export async function selectLivePayment(
+  db: Db,
+  request: { readonly userId: string; readonly kind: PaymentKind; readonly requestKey: string },
+): Promise<PaymentRow | undefined> {
+  const rows = await db<PaymentRow[]>`
+    SELECT * FROM payments
+    WHERE user_id = ${request.userId} AND kind = ${request.kind} AND request_key = ${request.requestKey}
+      AND status <> 'failed'`;
+  return rows[0];
+}
+
+/** What the user has committed on `day` (pending or succeeded), per kind. */
+export async function selectDaySums(db: Db, userId: string, day: string): Promise<DaySums> {
+  const rows = await db<{ kind: PaymentKind; total: bigint }[]>`
+    SELECT kind, sum(amount_minor)::int8 AS total FROM payments
+    WHERE user_id = ${userId} AND day = ${day}::date AND status <> 'failed'
+    GROUP BY kind`;
+  const total = (kind: PaymentKind): bigint => rows.find((row) => row.kind === kind)?.total ?? 0n;
+  return { topupMinor: total('topup'), withdrawMinor: total('withdraw'), p2pMinor: total('p2p') };
+}
+
+/** Inserts a pending payment; undefined when a live payment with its request key already exists. */
+export async function insertPendingPayment(
+  tx: TransactionSql,
+  payment: NewPayment,
+): Promise<PaymentRow | undefined> {
+  const rows = await tx<PaymentRow[]>`
+    INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
+      credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
+      ledger_transfer_id, day, created_at)
+    VALUES (${payment.id}, ${payment.kind}, 'pending', ${payment.user_id}, ${payment.payee_user_id},
+      ${payment.card_id}, ${payment.debit_account_id}, ${payment.credit_account_id},
+      ${payment.amount_minor.toString()}, ${payment.currency}, ${payment.memo}, ${payment.request_key},
+      ${payment.request_sha256}, ${payment.ledger_transfer_id}, ${payment.day}::date, ${payment.created_at})
+    ON CONFLICT (user_id, kind, request_key) WHERE status <> 'failed' DO NOTHING
+    RETURNING *`;
+  return rows[0];
+}
+
+export async function insertBills(tx: TransactionSql, bills: readonly NewBill[]): Promise<void> {
+  for (const bill of bills) {
+    await tx`
+      INSERT INTO payments_bills (user_id, payment_id, direction, kind, amount_minor,
+        counterparty_user_id, counterparty_name, counterparty_mobile_masked, created_at)
+      VALUES (${bill.userId}, ${bill.paymentId}, ${bill.direction}, ${bill.kind},
+        ${bill.amountMinor.toString()}, ${bill.counterpartyUserId}, ${bill.counterpartyName},
+        ${bill.counterpartyMobileMasked}, ${bill.createdAt})`;
+  }
+}
+
+export async function selectPayment(db: Db, paymentId: string): Promise<PaymentRow | undefined> {
+  const rows = await db<PaymentRow[]>`SELECT * FROM payments WHERE id = ${paymentId}`;
+  return rows[0];
+}
+
+/**
+ * Records that the payment's ledger transfer exists. The ledger is the truth, so this also turns a
+ * payment marked failed by a racing attempt back into a success. Undefined when another live
+ * payment of the same request holds the key (it shares the ledger transfer and settles alike).
+ */
+export async function markSucceeded(
+  db: Db,
+  paymentId: string,
+  now: Date,
+): Promise<PaymentRow | undefined> {
+  try {
+    const rows = await db<PaymentRow[]>`
+      UPDATE payments SET status = 'succeeded', completed_at = coalesce(completed_at, ${now}),
+        failure_code = NULL, failure_detail = NULL
+      WHERE id = ${paymentId} RETURNING *`;
+    const row = rows[0];
+    assert(row !== undefined, `payment ${paymentId} exists`);
+    return row;
+  } catch (error) {
+    if (isUniqueViolation(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Records a failure, unless the payment is no longer pending (a racing attempt settled it). */
+export async function markFailed(
+  db: Db,
+  paymentId: string,
+  failure: { readonly code: string; readonly detail: string; readonly now: Date },
+): Promise<PaymentRow | undefined> {
+  const rows = await db<PaymentRow[]>`
+    UPDATE payments SET status = 'failed', failure_code = ${failure.code},
+      failure_detail = ${failure.detail}, completed_at = ${failure.now}
+    WHERE id = ${paymentId} AND status = 'pending' RETURNING *`;
+  return rows[0];
+}
+
+/** Pending payments created before `before`, oldest first. */
+export async function selectStalePending(
+  db: Db,
+  before: Date,
+  limit: number,
+): Promise<PaymentRow[]> {
+  return db<PaymentRow[]>`
+    SELECT * FROM payments WHERE status = 'pending' AND created_at < ${before}
+    ORDER BY created_at LIMIT ${limit}`;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23505';
+}
+
+// ---- bills
+
+const billColumns = (db: Db) => db`
+  b.payment_id, b.direction, b.kind, b.amount_minor, p.currency, p.status, p.memo,
+  b.counterparty_user_id, b.counterparty_name, b.counterparty_mobile_masked, p.card_id, c.bank,
+  c.last4, p.ledger_transfer_id, b.created_at, p.completed_at`;
+
+/**
+ * Which payments a user sees as bills: succeeded ones, and their own still-pending outgoing ones.
+ * A failed payment moved no money and is not a bill; a payee sees money only once it has arrived.
+ */
+const visible = (db: Db) =>
+  db`(p.status = 'succeeded' OR (p.status = 'pending' AND b.direction <> 'income'))`;
+
+export async function selectBills(db: Db, userId: string, filter: BillFilter): Promise<BillRow[]> {
+  const { direction, kind, range, before } = filter;
+  return db<BillRow[]>`
+    SELECT ${billColumns(db)}
+    FROM payments_bills b JOIN payments p ON p.id = b.payment_id
+      LEFT JOIN payments_cards c ON c.id = p.card_id
+    WHERE b.user_id = ${userId} AND ${visible(db)}
+      ${direction === undefined ? db`` : db`AND b.direction = ${direction}`}
+      ${kind === undefined ? db`` : db`AND b.kind = ${kind}`}
+      ${range === undefined ? db`` : db`AND b.created_at >= ${range.start} AND b.created_at < ${range.end}`}
+      ${before === undefined ? db`` : db`AND (b.created_at, b.payment_id) < (${before.createdAt}, ${before.paymentId})`}
+    ORDER BY b.created_at DESC, b.payment_id DESC
+    LIMIT ${filter.limit}`;
+}
+
+export async function selectBill(
+  db: Db,
+  userId: string,
+  paymentId: string,
+): Promise<BillRow | undefined> {
+  const rows = await db<BillRow[]>`
+    SELECT ${billColumns(db)}
+    FROM payments_bills b JOIN payments p ON p.id = b.payment_id
+      LEFT JOIN payments_cards c ON c.id = p.card_id
+    WHERE b.user_id = ${userId} AND b.payment_id = ${paymentId} AND ${visible(db)}`;
+  return rows[0];
+}
+
+export interface BillSumRow {
+  direction: BillDirection;
+  kind: PaymentKind;
+  total: bigint;
+  count: bigint;
+}
+
+/** Succeeded bills of a month, summed by direction and kind (pending ones may still fail). */
+export async function selectBillSums(
+  db: Db,
+  userId: string,
+  range: { start: Date; end: Date },
+): Promise<BillSumRow[]> {
+  return db<BillSumRow[]>`
+    SELECT b.direction, b.kind, sum(b.amount_minor)::int8 AS total, count(*)::int8 AS count
+    FROM payments_bills b JOIN payments p ON p.id = b.payment_id
+    WHERE b.user_id = ${userId} AND p.status = 'succeeded'
+      AND b.created_at >= ${range.start} AND b.created_at < ${range.end}
+    GROUP BY b.direction, b.kind
+    ORDER BY b.direction, total DESC, b.kind`;
+}

@@ -1,0 +1,50 @@
+import { useState, type SyntheticEvent } from 'react';
+import { api } from '../api.ts';
+import { PinPad } from '../components/PinPad.tsx';
+import { useI18n } from '../i18n.tsx';
+import { yuanToMinor } from '../money.ts';
+import { usePinPayment } from './usePayment.ts';
+
+export function TransferPage({ onDone }: { onDone: () => void }) {
+  const { t } = useI18n();
+  const [toMobile, setToMobile] = useState('');
+  const [amount, setAmount] = useState('');
+  const [memo, setMemo] = useState('');
+  const payment = usePinPayment(async (pin) => {
+    const amountMinor = yuanToMinor(amount) ?? '';
+    await api('POST', '/v1/transfers', { toMobile, amountMinor, pin, ...(memo === '' ? {} : { memo }) });
+  });
+  function next(event: SyntheticEvent) {
+    event.preventDefault();
+    if (yuanToMinor(amount) === undefined) {
+      payment.setError(t('amount'));
+      return;
+    }
+    payment.ask();
+  }
+  if (payment.done) {
+    return (
+      <main className="page">
+        <div className="card center-text" data-testid="transfer-done">
+          <h2>{t('done')}</h2>
+          <p>¥{amount} → {toMobile}</p>
+          <button type="button" className="primary" onClick={onDone}>{t('back')}</button>
+        </div>
+      </main>
+    );
+  }
+  return (
+    <main className="page">
+      <form className="card" onSubmit={next}>
+        <h2>{t('transfer')}</h2>
+        <label>{t('toMobile')}<input name="toMobile" inputMode="tel" value={toMobile} onChange={(e) => { setToMobile(e.target.value); }} required /></label>
+        <label>{t('amount')}<input name="amount" inputMode="decimal" value={amount} onChange={(e) => { setAmount(e.target.value); }} required /></label>
+        <label>{t('memo')}<input name="memo" maxLength={50} value={memo} onChange={(e) => { setMemo(e.target.value); }} /></label>
+        {payment.error !== null && <p className="error" role="alert">{payment.error}</p>}
+        <button type="submit" className="primary" data-testid="transfer-next">{t('next')}</button>
+        <button type="button" className="link" onClick={onDone}>{t('back')}</button>
+      </form>
+      {payment.askingPin && <PinPad title={t('enterPin')} onSubmit={(pin) => void payment.submit(pin)} onCancel={payment.cancel} />}
+    </main>
+  );
+}

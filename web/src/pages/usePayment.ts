@@ -1,0 +1,34 @@
+import { useState } from 'react';
+import { ApiError } from '../api.ts';
+
+/**
+ * A payment that needs the PIN: the form collects the details, the PIN pad collects the PIN, and
+ * `submit(pin)` sends both. Errors are the server's problem details, shown as they are.
+ */
+export function usePinPayment(send: (pin: string) => Promise<void>) {
+  const [askingPin, setAskingPin] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+  return {
+    askingPin,
+    error,
+    done,
+    setError,
+    ask: () => {
+      setError(null);
+      setAskingPin(true);
+    },
+    cancel: () => {
+      setAskingPin(false);
+    },
+    submit: async (pin: string) => {
+      setAskingPin(false);
+      try {
+        await send(pin);
+        setDone(true);
+      } catch (caught) {
+        setError(caught instanceof ApiError ? caught.message : String(caught));
+      }
+    },
+  };
+}
