@@ -74,7 +74,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     config: config.ledger,
     observer: metrics.ledgerObserver,
   });
-  const idempotency = new IdempotencyStore({ sql, clock });
+  // One server secret keys both the PIN hashes and the idempotency fingerprints (ADR 0005).
+  const pinKey = await resolvePinKey({ configured: config.pinKey, dataDir: config.dataDir, random });
+  const idempotency = new IdempotencyStore({ sql, clock, bodyKey: pinKey });
   const http = await buildServer({
     sql,
     ids,
@@ -103,7 +105,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     errorResponseBuilder: (_request, context) =>
       new DomainError('request.rate_limited', { detail: `too many requests; retry in ${context.after}` }),
   });
-  const pinKey = await resolvePinKey({ configured: config.pinKey, dataDir: config.dataDir, random });
   const identity = new Identity({ sql, clock, random, ids, ledger, pinKey });
   await http.register(identityRoutes, { prefix: '/v1', identity, ledger, loginRateMax: 20 });
   const payments = new Payments({ sql, clock, ids, ledger, identity });
@@ -120,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     batchSizeMax: config.ledger.batchSizeMax,
   });
   if (!(await registerWebApp(http))) http.log.warn('web/dist is missing: run `npm run build` to serve the web app at /');
-  const maintenance = createMaintenance({ ledger, idempotency, clock, http });
+  const maintenance = createMaintenance({ ledger, payments, idempotency, clock, http });
   let maintenanceTimer: NodeJS.Timeout | undefined;
   http.addHook('onClose', async () => {
     clearInterval(maintenanceTimer);
@@ -157,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
  */
 function createMaintenance(deps: {
   readonly ledger: Ledger;
+  readonly payments: Payments;
   readonly idempotency: IdempotencyStore;
   readonly clock: Clock;
   readonly http: FastifyInstance;
@@ -171,6 +173,9 @@ function createMaintenance(deps: {
     if (lastPruneMs === undefined || nowMs - lastPruneMs >= pruneIntervalMs) {
       lastPruneMs = nowMs;
       pruned = await deps.idempotency.prune();
+      // Payments left pending by requests that died are closed on the same slow cadence.
+      const stale = await deps.payments.settleStale();
+      if (stale.succeeded + stale.failed > 0) deps.http.log.info(stale, 'stale payments settled');
     }
     if (expired > 0 || (pruned ?? 0) > 0)
       deps.http.log.info({ expired, pruned }, 'maintenance pass');

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assert } from '../kernel/assert.ts';
 import type { Clock } from '../kernel/clock.ts';
@@ -92,8 +92,14 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-export function requestSha256(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+/**
+ * The stored fingerprint of a request body. With a key it is an HMAC: bodies carry payment PINs,
+ * and a plain hash of a body whose only unknown is a 6-digit PIN gives the PIN back to anyone who
+ * can read the table and try a million values.
+ */
+export function requestSha256(body: unknown, key?: Buffer): string {
+  const canonical = canonicalJson(body);
+  return (key === undefined ? createHash('sha256') : createHmac('sha256', key)).update(canonical).digest('hex');
 }
 
 export function parseIdempotencyKey(header: string | string[] | undefined): string {
@@ -123,7 +129,11 @@ interface KeyRow {
 }
 
 export class IdempotencyStore {
-  constructor(private readonly deps: { readonly sql: Sql; readonly clock: Clock }) {}
+  constructor(private readonly deps: { readonly sql: Sql; readonly clock: Clock; readonly bodyKey?: Buffer }) {}
+
+  fingerprint(body: unknown): string {
+    return requestSha256(body, this.deps.bodyKey);
+  }
 
   /**
    * Claims the key for this request, or says what to do instead. One statement inserts a fresh
@@ -273,7 +283,7 @@ export function registerIdempotency(app: FastifyInstance, store: IdempotencyStor
       route: `${request.method} ${request.routeOptions.url ?? request.url}`,
       key: parseIdempotencyKey(request.headers['idempotency-key']),
     };
-    const outcome = await store.claim(scope, requestSha256(request.body));
+    const outcome = await store.claim(scope, store.fingerprint(request.body));
     switch (outcome.kind) {
       case 'claimed':
         request.idempotency = outcome.claim;

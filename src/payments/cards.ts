@@ -3,7 +3,7 @@ import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
 import './errors.ts';
-import { banks, cardDisplayName, cardsPerUserMax, nextPrefixedId, type BankCode } from './model.ts';
+import { banks, cardDisplayName, cardsPerUserMax, type BankCode } from './model.ts';
 import {
   insertCard,
   isUniqueViolation,
@@ -48,7 +48,7 @@ export async function bindCard(
   input: { readonly bank: BankCode; readonly last4: string },
 ): Promise<Card> {
   const row = {
-    id: nextPrefixedId(deps.ids, 'card'),
+    id: deps.ids.next('card'),
     user_id: userId,
     bank: input.bank,
     last4: input.last4,

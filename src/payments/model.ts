@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IdGenerator } from '../kernel/ids.ts';
+import { idPattern } from '../kernel/ids.ts';
 import type { TransferRequest } from '../ledger/index.ts';
 
 /**
@@ -140,17 +140,8 @@ export function billDirection(kind: PaymentKind, side: 'payer' | 'payee'): BillD
   return side === 'payer' ? 'expense' : 'income';
 }
 
-/**
- * The kernel's id prefixes are a closed list owned by the kernel; payments borrow a UUIDv7 from
- * the injected generator (so ids stay time-ordered and tests stay deterministic) under their own
- * prefix. TODO(payments): add `pay` and `card` to the kernel's idPrefixes.
- */
-export function nextPrefixedId(ids: IdGenerator, prefix: 'pay' | 'card'): string {
-  return `${prefix}_${ids.next('txf').slice('txf_'.length)}`;
-}
-
-export const paymentIdPattern = '^pay_[0-9a-f-]{36}$';
-export const cardIdPattern = '^card_[0-9a-f-]{36}$';
+export const paymentIdPattern = idPattern('pay');
+export const cardIdPattern = idPattern('card');
 
 /**
  * One request (user, kind, Idempotency-Key) moves money under exactly one ledger transfer id,

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { idPattern } from '../kernel/ids.ts';
 import type { Bill, MonthSummary } from './bills.ts';
 import {
   bankCodes,
@@ -61,7 +62,7 @@ export const TransferBody = Type.Object(
     ),
     toUserId: Type.Optional(
       Type.String({
-        pattern: '^usr_[0-9a-f-]{36}$',
+        pattern: idPattern('usr'),
         description: "The recipient's user id, e.g. from the friend list",
       }),
     ),

@@ -29,7 +29,6 @@ import {
   billDirection,
   cardDisplayName,
   isLimited,
-  nextPrefixedId,
   ledgerTransferId,
   limitBreach,
   pendingStaleAfterMs,
@@ -283,7 +282,7 @@ export class Payments {
         if (breach !== undefined) throw limitError(breach);
       }
       const inserted = await insertPendingPayment(tx, {
-        id: nextPrefixedId(this.deps.ids, 'pay'),
+        id: this.deps.ids.next('pay'),
         kind,
         user_id: user.id,
         payee_user_id: intent.payee?.id ?? null,

@@ -412,10 +412,9 @@ describe('Idempotency-Key', () => {
     const { bank: from, wallet: to } = await funded('0');
     const key = unique('inflight');
     const body = transferBody(from, to, '8');
-    const { requestSha256 } = await import('../../src/http/idempotency.ts');
     // A request that claimed the key and then crashed: its row stays in flight.
     const scope = { principal: 'operator', route: 'POST /v1/ledger/transfers', key };
-    const claimed = await app.idempotency.claim(scope, requestSha256(body));
+    const claimed = await app.idempotency.claim(scope, app.idempotency.fingerprint(body));
     assert.equal(claimed.kind, 'claimed');
     const busy = await post('/v1/ledger/transfers', body, { key });
     problem(busy, 409, 'idempotency.in_flight');

@@ -203,6 +203,10 @@ describe('idempotency helpers', () => {
     );
     assert.equal(requestSha256({ a: 1, b: 2 }), requestSha256({ b: 2, a: 1 }));
     assert.notEqual(requestSha256({ a: 1 }), requestSha256({ a: '1' }));
+    // Keyed, the fingerprint of a body with a PIN cannot be matched by hashing guesses.
+    const key = Buffer.alloc(32, 7);
+    assert.notEqual(requestSha256({ pin: '802413' }, key), requestSha256({ pin: '802413' }));
+    assert.equal(requestSha256({ pin: '802413' }, key), requestSha256({ pin: '802413' }, key));
   });
 });
 
