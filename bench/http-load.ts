@@ -10,8 +10,11 @@ interface Plan {
   readonly mode: 'healthz' | 'transfer';
   readonly seconds: number;
   readonly connections: number;
-  /** For transfers: per connection, a sender token and a recipient user id. */
-  readonly pairs: readonly { readonly token: string; readonly toUserId: string }[];
+  /**
+   * For transfers: per connection, the senders' tokens it rotates through (so that no user goes
+   * over the per-user payment rate limit) and a recipient user id.
+   */
+  readonly pairs: readonly { readonly tokens: readonly string[]; readonly toUserId: string }[];
   readonly pin: string;
   readonly runId: string;
 }
@@ -52,7 +55,7 @@ await Promise.all(
       } else {
         const body = JSON.stringify({ toUserId: pair.toUserId, amountMinor: '1', pin: plan.pin, memo: 'bench' });
         status = await send('POST', '/v1/transfers', {
-          authorization: `Bearer ${pair.token}`,
+          authorization: `Bearer ${pair.tokens[n % pair.tokens.length] ?? ''}`,
           'idempotency-key': `${plan.runId}-${String(connection)}-${String(n)}`,
           'content-type': 'application/json',
           'content-length': String(Buffer.byteLength(body)),

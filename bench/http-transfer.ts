@@ -25,6 +25,8 @@ import { bankAccountId } from '../src/payments/index.ts';
 import { openBenchDatabase } from './database.ts';
 
 const connections = 64;
+/** Senders per connection: the server allows a user 30 payments a minute, as a wallet should. */
+const sendersPerConnection = 32;
 const pin = '802413';
 const fundingMinor = 100_000_000n;
 
@@ -88,12 +90,16 @@ export async function run(args: string[]): Promise<void> {
     await migrate(sql);
     const app = await buildApp({ config, sql, clock: systemClock, random: cryptoRandom });
     const pinKey = await resolvePinKey({ configured: config.pinKey, dataDir, random: cryptoRandom });
-    const users = await setUpUsers(sql, { count: 2 * connections, pinKey });
-    const funded = await Promise.all(users.slice(0, connections).map((user, index) => app.ledger.transfer({ id: `bench-fund-${String(index)}`, type: 'posted', debitAccountId: bankAccountId, creditAccountId: user.wallet, amountMinor: fundingMinor, currency: 'CNY', kind: 'topup' })));
+    const senderCount = connections * sendersPerConnection;
+    const users = await setUpUsers(sql, { count: senderCount + connections, pinKey });
+    const funded = await Promise.all(users.slice(0, senderCount).map((user, index) => app.ledger.transfer({ id: `bench-fund-${String(index)}`, type: 'posted', debitAccountId: bankAccountId, creditAccountId: user.wallet, amountMinor: fundingMinor, currency: 'CNY', kind: 'topup' })));
     if (funded.some((result) => result.status === 'failed')) throw new Error('funding failed');
     const baseUrl = await app.http.listen({ host: '127.0.0.1', port: 0 });
     process.stderr.write(`bench http-transfer: ${quick ? 'quick' : 'full'}, ${String(seconds)} s per phase, ${String(connections)} connections, database ${database.label}\n`);
-    const pairs = users.slice(0, connections).map((user, index) => ({ token: user.token, toUserId: users[connections + index]?.id ?? '' }));
+    const pairs = Array.from({ length: connections }, (_, connection) => ({
+      tokens: users.slice(connection * sendersPerConnection, (connection + 1) * sendersPerConnection).map((user) => user.token),
+      toUserId: users[senderCount + connection]?.id ?? '',
+    }));
     const healthz = await runLoad({ baseUrl, mode: 'healthz', seconds, connections, pairs: [], pin, runId: 'h' });
     const transfer = await runLoad({ baseUrl, mode: 'transfer', seconds, connections, pairs, pin, runId: randomBytes(4).toString('hex') });
     await app.close();

@@ -18,7 +18,7 @@ import { Social, socialRoutes } from './social/index.ts';
 import { Ledger } from './ledger/index.ts';
 import { adminRoutes, Operators } from './operator/index.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
-import { Payments, paymentsRoutes } from './payments/index.ts';
+import { Payments, paymentsRoutes, Shops, shopsRoutes } from './payments/index.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -45,6 +45,8 @@ export interface App {
   readonly metrics: Metrics;
   readonly ids: IdGenerator;
   readonly operatorToken: string;
+  /** Method and URL pattern of every route registered after the server's own. */
+  readonly routes: readonly { readonly method: string; readonly url: string }[];
   readonly inject: FastifyInstance['inject'];
   /** Runs one pass of the periodic work (expire holds, prune idempotency records). */
   runMaintenance(): Promise<MaintenanceReport>;
@@ -96,6 +98,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       `operator token (also written to ${operator.writtenTo}): ${operator.token}`,
     );
   }
+  // Every route the modules register, for the authorization walk in the tests.
+  const routes: { method: string; url: string }[] = [];
+  http.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   await http.register(cookie);
   // Root-level so that every module's routes share the signed-in user set by authenticateUser.
   http.decorateRequest('user', null);
@@ -109,6 +116,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await http.register(identityRoutes, { prefix: '/v1', identity, ledger, loginRateMax: 20 });
   const payments = new Payments({ sql, clock, ids, ledger, identity });
   await http.register(paymentsRoutes, { prefix: '/v1', payments, identity, pinRateMax: 30 });
+  const shops = new Shops({ sql, clock, ids, ledger, payments });
+  await http.register(shopsRoutes, { prefix: '/v1', shops, identity, pinRateMax: 30 });
   const operators = new Operators({ sql, clock, random, ids });
   await http.register(adminRoutes, { prefix: '/v1/admin', operators, identity, ledger, sql });
   const social = new Social({ sql, clock, ids, users: identity });
@@ -140,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     ids,
     operatorToken: operator.token,
+    routes,
     inject: http.inject.bind(http),
     runMaintenance: () => maintenance.run(),
     startMaintenance: () => {

@@ -1,0 +1,104 @@
+/**
+ * Goal: object-level authorization everywhere. User A owns a card, bills, a friend request, a
+ * friend and a group; user B calls every route that takes an id with A's ids and gets 404 —
+ * the same answer as for an id that does not exist — and changes nothing. Operator routes refuse
+ * B's user session with 401. The walk is checked against the list of registered routes, so a new
+ * route with an id parameter fails this test until it is added here.
+ * Method: the whole app on a test schema, through app.inject().
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { reconcile } from '../../src/ledger/index.ts';
+import { fundedUser, newUser, send } from '../../src/payments/testing.ts';
+import { asUser, createTestApp, type TestApp, type TestUser } from '../../src/testing/app.ts';
+
+let t: TestApp;
+let a: TestUser;
+let b: TestUser;
+let c: TestUser;
+const ids: Record<string, string> = {};
+
+before(async () => {
+  t = await createTestApp();
+  a = await newUser(t.app, { displayName: 'A' });
+  b = await newUser(t.app, { displayName: 'B' });
+  c = await newUser(t.app, { displayName: 'C' });
+  const { cardId } = await fundedUser(t.app, a, 10_000n);
+  ids['card'] = cardId;
+  const paid = await send(t.app, a, { toUserId: c.id, amountMinor: '100', memo: 'A to C' });
+  assert.equal(paid.statusCode, 201, paid.body);
+  ids['bill'] = paid.json<{ id: string }>().id;
+  // A and C become friends; A has a pending request to a fourth user; A and C share a group.
+  const toC = await asUser(t.app, a, 'POST', '/v1/friend-requests', { userId: c.id });
+  assert.equal(toC.statusCode, 201, toC.body);
+  assert.equal((await asUser(t.app, c, 'POST', `/v1/friend-requests/${toC.json<{ id: string }>().id}/accept`)).statusCode, 200);
+  const d = await newUser(t.app, { displayName: 'D' });
+  const toD = await asUser(t.app, a, 'POST', '/v1/friend-requests', { userId: d.id });
+  ids['request'] = toD.json<{ id: string }>().id;
+  const group = await asUser(t.app, a, 'POST', '/v1/groups', { name: 'A and C', memberIds: [c.id] });
+  assert.equal(group.statusCode, 201, group.body);
+  ids['group'] = group.json<{ id: string }>().id;
+});
+after(async () => {
+  await t.close();
+});
+
+type Method = 'GET' | 'POST' | 'DELETE';
+interface Probe {
+  readonly method: Method;
+  readonly pattern: string;
+  readonly url: () => string;
+  readonly body?: () => unknown;
+  /** 404 for a user route; 401 for an operator route a user session cannot open. */
+  readonly expected: 404 | 401;
+}
+
+const probes: Probe[] = [
+  { method: 'DELETE', pattern: '/v1/cards/:id', url: () => `/v1/cards/${ids['card'] ?? ''}`, expected: 404 },
+  { method: 'GET', pattern: '/v1/bills/:id', url: () => `/v1/bills/${ids['bill'] ?? ''}`, expected: 404 },
+  { method: 'GET', pattern: '/v1/friend-requests/:requestId', url: () => `/v1/friend-requests/${ids['request'] ?? ''}`, expected: 404 },
+  { method: 'POST', pattern: '/v1/friend-requests/:requestId/accept', url: () => `/v1/friend-requests/${ids['request'] ?? ''}/accept`, expected: 404 },
+  { method: 'POST', pattern: '/v1/friend-requests/:requestId/decline', url: () => `/v1/friend-requests/${ids['request'] ?? ''}/decline`, expected: 404 },
+  { method: 'POST', pattern: '/v1/friend-requests/:requestId/cancel', url: () => `/v1/friend-requests/${ids['request'] ?? ''}/cancel`, expected: 404 },
+  { method: 'DELETE', pattern: '/v1/friends/:userId', url: () => `/v1/friends/${c.id}`, expected: 404 },
+  { method: 'GET', pattern: '/v1/groups/:groupId', url: () => `/v1/groups/${ids['group'] ?? ''}`, expected: 404 },
+  { method: 'POST', pattern: '/v1/groups/:groupId/members', url: () => `/v1/groups/${ids['group'] ?? ''}/members`, body: () => ({ userId: b.id }), expected: 404 },
+  { method: 'POST', pattern: '/v1/groups/:groupId/leave', url: () => `/v1/groups/${ids['group'] ?? ''}/leave`, expected: 404 },
+  { method: 'GET', pattern: '/v1/admin/users/:id', url: () => `/v1/admin/users/${a.id}`, expected: 401 },
+  { method: 'GET', pattern: '/v1/ledger/accounts/:id', url: () => `/v1/ledger/accounts/${a.walletAccountId}`, expected: 401 },
+  { method: 'GET', pattern: '/v1/ledger/accounts/:id/statement', url: () => `/v1/ledger/accounts/${a.walletAccountId}/statement`, expected: 401 },
+  { method: 'GET', pattern: '/v1/ledger/transfers/:id', url: () => `/v1/ledger/transfers/x`, expected: 401 },
+];
+
+test('every route with an id parameter is walked', () => {
+  const registered = t.app.routes
+    .filter((route) => route.url.includes(':') && route.method !== 'HEAD')
+    .map((route) => `${route.method} ${route.url}`)
+    .sort();
+  const walked = probes.map((probe) => `${probe.method} ${probe.pattern}`).sort();
+  assert.deepEqual(walked, registered, 'add the new route to the probes in this file');
+});
+
+test("another user's ids answer 404 (or 401 on operator routes) and change nothing", async () => {
+  const before = await snapshot();
+  for (const probe of probes) {
+    const response = await asUser(t.app, b, probe.method, probe.url(), probe.body?.());
+    assert.equal(response.statusCode, probe.expected, `${probe.method} ${probe.url()}: ${response.body}`);
+    assert.match(String(response.headers['content-type']), /application\/problem\+json/);
+  }
+  assert.deepEqual(await snapshot(), before);
+  assert.equal((await reconcile(t.db.sql)).ok, true);
+  // A still sees everything B could not.
+  assert.equal((await asUser(t.app, a, 'GET', `/v1/bills/${ids['bill'] ?? ''}`)).statusCode, 200);
+  assert.equal((await asUser(t.app, a, 'GET', `/v1/groups/${ids['group'] ?? ''}`)).statusCode, 200);
+});
+
+async function snapshot(): Promise<unknown> {
+  const [row] = await t.db.sql<{ cards: bigint; payments: bigint; requests: bigint; members: bigint; seq: bigint }[]>`
+    SELECT (SELECT count(*) FROM payments_cards)::int8 AS cards,
+           (SELECT count(*) FROM payments)::int8 AS payments,
+           (SELECT count(*) FROM social_friend_requests)::int8 AS requests,
+           (SELECT count(*) FROM social_group_members)::int8 AS members,
+           (SELECT last_seq FROM ledger_chain_head) AS seq`;
+  return row;
+}
