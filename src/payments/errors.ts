@@ -40,6 +40,25 @@ export const paymentsErrors = registerErrors('payments', {
     retryable: true,
   },
   bill_not_found: { status: 404, title: 'No such bill', retryable: false },
+  shop_not_found: { status: 404, title: 'You have no shop', retryable: false },
+  shop_already_open: { status: 409, title: 'You already have a shop', retryable: false },
+  pay_target_not_found: { status: 404, title: 'No shop or order has this code', retryable: false },
+  cannot_pay_own_shop: { status: 422, title: 'You cannot pay your own shop', retryable: false },
+  order_not_found: { status: 404, title: 'No such order', retryable: false },
+  order_expired: { status: 409, title: 'The order has expired', retryable: false },
+  order_already_paid: { status: 409, title: 'The order is already paid', retryable: false },
+  amount_required: {
+    status: 422,
+    title: "Enter the amount: the shop's code has none",
+    retryable: false,
+  },
+  shop_payment_not_found: { status: 404, title: 'No such shop payment', retryable: false },
+  refund_exceeds_payment: {
+    status: 422,
+    title: 'Refunds would exceed the payment',
+    retryable: false,
+  },
+  amount_mismatch: { status: 422, title: "The amount differs from the order's", retryable: false },
 });
 
 export type PaymentsErrorName = keyof typeof paymentsErrors;

@@ -1,4 +1,4 @@
-/** Payments' public API: bank cards, top-up, withdrawal, P2P transfer and bills. */
+/** Payments' public API: bank cards, top-up, withdrawal, P2P transfer, shops and bills. */
 export {
   Payments,
   defaultPaymentLimits,
@@ -7,6 +7,8 @@ export {
 } from './service.ts';
 export type { Card } from './cards.ts';
 export { paymentsRoutes, type PaymentsRoutesOptions } from './routes.ts';
+export { Shops, type ShopsDeps } from './shops.ts';
+export { shopsRoutes, type ShopsRoutesOptions } from './shops-routes.ts';
 export { paymentsErrors } from './errors.ts';
 export type { Bill, BillPage, MonthSummary } from './bills.ts';
 export {

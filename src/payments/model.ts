@@ -7,7 +7,7 @@ import type { TransferRequest } from '../ledger/index.ts';
  * how a payment names its ledger transfer. No I/O.
  */
 
-export const paymentKinds = ['topup', 'withdraw', 'p2p'] as const;
+export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund'] as const;
 export type PaymentKind = (typeof paymentKinds)[number];
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
 /**
@@ -80,6 +80,7 @@ export interface DaySums {
   readonly topupMinor: bigint;
   readonly withdrawMinor: bigint;
   readonly p2pMinor: bigint;
+  readonly shopMinor: bigint;
 }
 
 export interface LimitBreach {
@@ -93,7 +94,9 @@ export interface LimitBreach {
 
 /** Only these need today's sums (and the per-user lock that keeps them honest). */
 export function isLimited(kind: PaymentKind, realNameVerified: boolean): boolean {
-  return kind !== 'p2p' || !realNameVerified;
+  // A refund returns a customer's money from a shop account: it sends nothing of the owner's.
+  if (kind === 'refund') return false;
+  return (kind !== 'p2p' && kind !== 'shop') || !realNameVerified;
 }
 
 /**
@@ -123,7 +126,7 @@ export function limitBreach(input: {
     };
   }
   if (kind === 'topup' || input.realNameVerified) return undefined;
-  const sentMinor = sums.withdrawMinor + sums.p2pMinor;
+  const sentMinor = sums.withdrawMinor + sums.p2pMinor + sums.shopMinor;
   if (sentMinor + amountMinor > limits.unverifiedDailySendMaxMinor) {
     return {
       code: 'payments.unverified_daily_limit_exceeded',
@@ -136,7 +139,7 @@ export function limitBreach(input: {
 
 /** How a payment looks from one of its users' side. */
 export function billDirection(kind: PaymentKind, side: 'payer' | 'payee'): BillDirection {
-  if (kind !== 'p2p') return 'neutral';
+  if (kind !== 'p2p' && kind !== 'shop' && kind !== 'refund') return 'neutral';
   return side === 'payer' ? 'expense' : 'income';
 }
 

@@ -47,12 +47,15 @@ import {
 import {
   insertBills,
   insertPendingPayment,
+  isUniqueViolation,
+  lockPayment,
   lockUserGuard,
   markFailed,
   markSucceeded,
   selectDaySums,
   selectLivePayment,
   selectPayment,
+  selectRefundedMinor,
   selectStalePending,
   type CardRow,
   type NewBill,
@@ -121,6 +124,31 @@ interface Intent {
   readonly creditAccountId: string;
   readonly card: CardRow | null;
   readonly payee: AuthUser | null;
+  /** A shop payment's shop (its owner is the payee) and, for a dynamic code, its order. */
+  readonly shop: ShopTarget | null;
+  /** A refund's original shop payment: refunds of it never add up to more than its amount. */
+  readonly refundOf: { readonly paymentId: string; readonly amountMinor: bigint } | null;
+}
+
+/** Where a shop payment goes, as `Shops` resolved it from a receive code. */
+export interface ShopTarget {
+  readonly shopId: string;
+  readonly shopName: string;
+  readonly accountId: string;
+  readonly ownerUserId: string;
+  readonly orderId: string | null;
+  /** The receive code paid: what makes two requests under one key the same payment. */
+  readonly code: string;
+}
+
+export type ShopPaymentInput = MoneyInput & { readonly target: ShopTarget };
+
+export interface RefundInput {
+  readonly amountMinor: bigint;
+  readonly requestKey: string;
+  readonly target: ShopTarget;
+  /** The succeeded shop payment refunded, as `Shops` found it in the owner's shop. */
+  readonly payment: { readonly id: string; readonly userId: string; readonly amountMinor: bigint };
 }
 
 export const defaultPaymentLimits: PaymentLimits = {
@@ -190,6 +218,8 @@ export class Payments {
       creditAccountId: user.walletAccountId,
       card,
       payee: null,
+      shop: null,
+      refundOf: null,
     });
   }
 
@@ -204,6 +234,8 @@ export class Payments {
       creditAccountId: bankAccountId,
       card,
       payee: null,
+      shop: null,
+      refundOf: null,
     });
   }
 
@@ -220,6 +252,59 @@ export class Payments {
       creditAccountId: payee.walletAccountId,
       card: null,
       payee,
+      shop: null,
+      refundOf: null,
+    });
+  }
+
+  /**
+   * Wallet → a shop's account. `Shops` has already resolved the code, refused the payer's own
+   * shop and checked the amount; the PIN, limits and funds are checked here as for a transfer.
+   */
+  async payShop(user: AuthUser, input: ShopPaymentInput): Promise<PaymentOutcome> {
+    const owner = await this.deps.identity.getUser(input.target.ownerUserId);
+    assert(owner !== undefined, 'a shop has an owner');
+    await this.deps.identity.verifyPin(user.id, input.pin);
+    const paying = this.pay({
+      ...this.baseIntent('shop', user, input),
+      memo: null,
+      debitAccountId: user.walletAccountId,
+      creditAccountId: input.target.accountId,
+      card: null,
+      payee: owner,
+      shop: input.target,
+      refundOf: null,
+    });
+    // Another payer's live payment of the same order holds its unique index.
+    return paying.catch((error: unknown) => {
+      if (isUniqueViolation(error, 'payments_shop_order_paid'))
+        throw new DomainError('payments.order_already_paid', {
+          detail: 'this order is already paid',
+        });
+      throw error;
+    });
+  }
+
+  /**
+   * Shop account → the customer's wallet, all or part of a shop payment, by its owner. Refunds
+   * of one payment are checked against its amount under its row lock (see `open`). No PIN: the
+   * money leaves the shop, not the owner's wallet, and goes back where it came from.
+   */
+  async refundShopPayment(owner: AuthUser, input: RefundInput): Promise<PaymentOutcome> {
+    const customer = await this.deps.identity.getUser(input.payment.userId);
+    assert(customer !== undefined, 'a shop payment has a payer');
+    return this.pay({
+      kind: 'refund',
+      user: owner,
+      requestKey: input.requestKey,
+      amountMinor: input.amountMinor,
+      memo: null,
+      debitAccountId: input.target.accountId,
+      creditAccountId: customer.walletAccountId,
+      card: null,
+      payee: customer,
+      shop: input.target,
+      refundOf: { paymentId: input.payment.id, amountMinor: input.payment.amountMinor },
     });
   }
 
@@ -255,7 +340,7 @@ export class Payments {
   private async open(intent: Intent): Promise<PaymentRow> {
     const { kind, user, requestKey } = intent;
     const request = { userId: user.id, kind, requestKey };
-    const counterpartyId = intent.card?.id ?? intent.payee?.id;
+    const counterpartyId = intent.shop?.code ?? intent.card?.id ?? intent.payee?.id;
     assert(counterpartyId !== undefined, 'a payment has a card or a payee');
     const fingerprint = requestFingerprint({
       kind,
@@ -268,8 +353,19 @@ export class Payments {
     const day = shanghaiDay(now.getTime());
     return this.deps.sql.begin(async (tx) => {
       if (limited) await lockUserGuard(tx, user.id);
+      const refundOf = intent.refundOf;
+      if (refundOf !== null) await lockPayment(tx, refundOf.paymentId);
       const existing = await selectLivePayment(tx, request);
       if (existing !== undefined) return sameRequest(existing, fingerprint);
+      if (refundOf !== null) {
+        const refundedMinor = await selectRefundedMinor(tx, refundOf.paymentId);
+        if (refundedMinor + intent.amountMinor > refundOf.amountMinor) {
+          throw new DomainError('payments.refund_exceeds_payment', {
+            detail: `at most ${(refundOf.amountMinor - refundedMinor).toString()} fen is left to refund`,
+            remainingMinor: refundOf.amountMinor - refundedMinor,
+          });
+        }
+      }
       if (limited) {
         const sums = await selectDaySums(tx, user.id, day);
         const breach = limitBreach({
@@ -297,6 +393,9 @@ export class Payments {
         ledger_transfer_id: ledgerTransferId(request),
         day,
         created_at: now,
+        shop_id: intent.shop?.shopId ?? null,
+        shop_order_id: intent.shop?.orderId ?? null,
+        refund_of_payment_id: refundOf?.paymentId ?? null,
       });
       if (inserted === undefined) {
         // An unlimited payment takes no lock: a concurrent attempt of the same request won.
@@ -448,22 +547,27 @@ function billsFor(intent: Intent, payment: PaymentRow): NewBill[] {
   }
   const payee = intent.payee;
   assert(payee !== null, 'a transfer has a payee');
+  // A customer's bill names the shop, not the person behind it: the payer's of a shop payment,
+  // the payee's of a refund.
+  const shopName = intent.shop?.shopName ?? null;
+  const payerSeesShop = shopName !== null && payment.kind === 'shop';
+  const payeeSeesShop = shopName !== null && payment.kind === 'refund';
   return [
     {
       ...base,
       userId: intent.user.id,
       direction: billDirection(payment.kind, 'payer'),
-      counterpartyUserId: payee.id,
-      counterpartyName: payee.displayName,
-      counterpartyMobileMasked: maskMobile(payee.mobile),
+      counterpartyUserId: payerSeesShop ? null : payee.id,
+      counterpartyName: payerSeesShop ? shopName : payee.displayName,
+      counterpartyMobileMasked: payerSeesShop ? null : maskMobile(payee.mobile),
     },
     {
       ...base,
       userId: payee.id,
       direction: billDirection(payment.kind, 'payee'),
-      counterpartyUserId: intent.user.id,
-      counterpartyName: intent.user.displayName,
-      counterpartyMobileMasked: maskMobile(intent.user.mobile),
+      counterpartyUserId: payeeSeesShop ? null : intent.user.id,
+      counterpartyName: payeeSeesShop ? shopName : intent.user.displayName,
+      counterpartyMobileMasked: payeeSeesShop ? null : maskMobile(intent.user.mobile),
     },
   ];
 }

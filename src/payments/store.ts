@@ -34,6 +34,9 @@ export interface PaymentRow {
   failure_detail: string | null;
   created_at: Date;
   completed_at: Date | null;
+  shop_id: string | null;
+  shop_order_id: string | null;
+  refund_of_payment_id: string | null;
 }
 
 export type NewPayment = Omit<
@@ -139,6 +142,21 @@ export async function selectLivePayment(
   return rows[0];
 }
 
+/** Locks a payment's row: its refunds are checked against its amount while it is held. */
+export async function lockPayment(tx: TransactionSql, paymentId: string): Promise<void> {
+  const rows = await tx`SELECT id FROM payments WHERE id = ${paymentId} FOR UPDATE`;
+  assert(rows.length === 1, 'the refunded payment exists');
+}
+
+/** What is refunded of a payment so far, counting refunds still pending (they may yet land). */
+export async function selectRefundedMinor(db: Db, paymentId: string): Promise<bigint> {
+  const [row] = await db<{ total: bigint }[]>`
+    SELECT coalesce(sum(amount_minor), 0)::int8 AS total FROM payments
+    WHERE refund_of_payment_id = ${paymentId} AND status <> 'failed'`;
+  assert(row !== undefined, 'a sum has a row');
+  return row.total;
+}
+
 /** What the user has committed on `day` (pending or succeeded), per kind. */
 export async function selectDaySums(db: Db, userId: string, day: string): Promise<DaySums> {
   const rows = await db<{ kind: PaymentKind; total: bigint }[]>`
@@ -146,7 +164,12 @@ export async function selectDaySums(db: Db, userId: string, day: string): Promis
     WHERE user_id = ${userId} AND day = ${day}::date AND status <> 'failed'
     GROUP BY kind`;
   const total = (kind: PaymentKind): bigint => rows.find((row) => row.kind === kind)?.total ?? 0n;
-  return { topupMinor: total('topup'), withdrawMinor: total('withdraw'), p2pMinor: total('p2p') };
+  return {
+    topupMinor: total('topup'),
+    withdrawMinor: total('withdraw'),
+    p2pMinor: total('p2p'),
+    shopMinor: total('shop'),
+  };
 }
 
 /** Inserts a pending payment; undefined when a live payment with its request key already exists. */
@@ -157,11 +180,12 @@ export async function insertPendingPayment(
   const rows = await tx<PaymentRow[]>`
     INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
       credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-      ledger_transfer_id, day, created_at)
+      ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id)
     VALUES (${payment.id}, ${payment.kind}, 'pending', ${payment.user_id}, ${payment.payee_user_id},
       ${payment.card_id}, ${payment.debit_account_id}, ${payment.credit_account_id},
       ${payment.amount_minor.toString()}, ${payment.currency}, ${payment.memo}, ${payment.request_key},
-      ${payment.request_sha256}, ${payment.ledger_transfer_id}, ${payment.day}::date, ${payment.created_at})
+      ${payment.request_sha256}, ${payment.ledger_transfer_id}, ${payment.day}::date, ${payment.created_at},
+      ${payment.shop_id}, ${payment.shop_order_id}, ${payment.refund_of_payment_id})
     ON CONFLICT (user_id, kind, request_key) WHERE status <> 'failed' DO NOTHING
     RETURNING *`;
   return rows[0];
@@ -231,8 +255,12 @@ export async function selectStalePending(
     ORDER BY created_at LIMIT ${limit}`;
 }
 
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === '23505';
+/** A unique violation, of the named constraint or index when one is given. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
+  if (error.code !== '23505') return false;
+  if (constraint === undefined) return true;
+  return 'constraint_name' in error && error.constraint_name === constraint;
 }
 
 // ---- bills

@@ -1,6 +1,6 @@
 /**
  * Goal: object-level authorization everywhere. User A owns a card, bills, a friend request, a
- * friend and a group; user B calls every route that takes an id with A's ids and gets 404 —
+ * friend, a group, a shop order and a shop payment; user B calls every route that takes an id with A's ids and gets 404 —
  * the same answer as for an id that does not exist — and changes nothing. Operator routes refuse
  * B's user session with 401. The walk is checked against the list of registered routes, so a new
  * route with an id parameter fails this test until it is added here.
@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reconcile } from '../../src/ledger/index.ts';
 import { fundedUser, newUser, send } from '../../src/payments/testing.ts';
-import { asUser, createTestApp, type TestApp, type TestUser } from '../../src/testing/app.ts';
+import { asUser, createTestApp, testPin, type TestApp, type TestUser } from '../../src/testing/app.ts';
 
 let t: TestApp;
 let a: TestUser;
@@ -38,6 +38,16 @@ before(async () => {
   const group = await asUser(t.app, a, 'POST', '/v1/groups', { name: 'A and C', memberIds: [c.id] });
   assert.equal(group.statusCode, 201, group.body);
   ids['group'] = group.json<{ id: string }>().id;
+  // A opens a shop with an order; C pays the shop.
+  const shop = await asUser(t.app, a, 'POST', '/v1/shops', { name: 'A shop' });
+  assert.equal(shop.statusCode, 201, shop.body);
+  const order = await asUser(t.app, a, 'POST', '/v1/shops/mine/orders', { amountMinor: '300' });
+  assert.equal(order.statusCode, 201, order.body);
+  ids['order'] = order.json<{ id: string }>().id;
+  await fundedUser(t.app, c, 5_000n);
+  const shopPayment = await asUser(t.app, c, 'POST', '/v1/shop-payments', { code: shop.json<{ receiveCode: string }>().receiveCode, amountMinor: '200', pin: testPin });
+  assert.equal(shopPayment.statusCode, 201, shopPayment.body);
+  ids['shopPayment'] = shopPayment.json<{ id: string }>().id;
 });
 after(async () => {
   await t.close();
@@ -64,15 +74,23 @@ const probes: Probe[] = [
   { method: 'GET', pattern: '/v1/groups/:groupId', url: () => `/v1/groups/${ids['group'] ?? ''}`, expected: 404 },
   { method: 'POST', pattern: '/v1/groups/:groupId/members', url: () => `/v1/groups/${ids['group'] ?? ''}/members`, body: () => ({ userId: b.id }), expected: 404 },
   { method: 'POST', pattern: '/v1/groups/:groupId/leave', url: () => `/v1/groups/${ids['group'] ?? ''}/leave`, expected: 404 },
+  { method: 'GET', pattern: '/v1/shops/mine/orders/:id', url: () => `/v1/shops/mine/orders/${ids['order'] ?? ''}`, expected: 404 },
+  { method: 'POST', pattern: '/v1/shop-payments/:id/refunds', url: () => `/v1/shop-payments/${ids['shopPayment'] ?? ''}/refunds`, body: () => ({ amountMinor: '100' }), expected: 404 },
   { method: 'GET', pattern: '/v1/admin/users/:id', url: () => `/v1/admin/users/${a.id}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id', url: () => `/v1/ledger/accounts/${a.walletAccountId}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id/statement', url: () => `/v1/ledger/accounts/${a.walletAccountId}/statement`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/transfers/:id', url: () => `/v1/ledger/transfers/x`, expected: 401 },
 ];
 
+/**
+ * Routes whose parameter is meant to be read by anyone who has it: a shop's receive code is
+ * printed on a QR for every payer to scan (it shows the shop's name and an order's amount only).
+ */
+const publicByDesign = new Set(['GET /v1/pay-targets/:code']);
+
 test('every route with an id parameter is walked', () => {
   const registered = t.app.routes
-    .filter((route) => route.url.includes(':') && route.method !== 'HEAD')
+    .filter((route) => route.url.includes(':') && route.method !== 'HEAD' && !publicByDesign.has(`${route.method} ${route.url}`))
     .map((route) => `${route.method} ${route.url}`)
     .sort();
   const walked = probes.map((probe) => `${probe.method} ${probe.pattern}`).sort();
@@ -94,11 +112,12 @@ test("another user's ids answer 404 (or 401 on operator routes) and change nothi
 });
 
 async function snapshot(): Promise<unknown> {
-  const [row] = await t.db.sql<{ cards: bigint; payments: bigint; requests: bigint; members: bigint; seq: bigint }[]>`
+  const [row] = await t.db.sql<{ cards: bigint; payments: bigint; requests: bigint; members: bigint; refunds: bigint; seq: bigint }[]>`
     SELECT (SELECT count(*) FROM payments_cards)::int8 AS cards,
            (SELECT count(*) FROM payments)::int8 AS payments,
            (SELECT count(*) FROM social_friend_requests)::int8 AS requests,
            (SELECT count(*) FROM social_group_members)::int8 AS members,
+           (SELECT count(*) FROM payments WHERE kind = 'refund')::int8 AS refunds,
            (SELECT last_seq FROM ledger_chain_head) AS seq`;
   return row;
 }

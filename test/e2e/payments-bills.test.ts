@@ -185,7 +185,7 @@ describe('the bill list', () => {
       '?month=2026-13',
       '?month=2026-1',
       '?direction=sideways',
-      '?kind=refund',
+      '?kind=bogus',
       '?page=2',
       '?cursor=bm90LWEtY3Vyc29y',
     ]) {

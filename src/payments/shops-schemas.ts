@@ -1,0 +1,133 @@
+import { Type, type Static } from 'typebox';
+import { idPattern } from '../kernel/ids.ts';
+import { memoLengthMax } from './model.ts';
+import type { Order, PayTarget, ShopWithBalance } from './shops.ts';
+
+/** The shops API's TypeBox schemas and JSON mappers. Money is a digit string of fen. */
+
+const AmountMinor = Type.String({
+  pattern: '^[1-9][0-9]{0,17}$',
+  description: 'Positive minor units (fen) as a digit string',
+});
+const Pin = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit payment PIN' });
+const Timestamp = Type.String({ format: 'date-time' });
+// Names and notes are shown to other users: no control characters.
+const printable = '^[^\\u0000-\\u001f\\u007f]*$';
+
+export const OpenShopBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 40, pattern: printable }),
+  },
+  { additionalProperties: false },
+);
+export type OpenShopBody = Static<typeof OpenShopBody>;
+
+export const CreateOrderBody = Type.Object(
+  {
+    amountMinor: AmountMinor,
+    note: Type.Optional(Type.String({ maxLength: memoLengthMax, pattern: printable })),
+  },
+  { additionalProperties: false },
+);
+export type CreateOrderBody = Static<typeof CreateOrderBody>;
+
+export const ShopPaymentBody = Type.Object(
+  {
+    code: Type.String({ minLength: 1, maxLength: 100, description: 'A scanned receive code' }),
+    amountMinor: Type.Optional(AmountMinor),
+    currency: Type.Optional(Type.Literal('CNY')),
+    pin: Pin,
+  },
+  { additionalProperties: false },
+);
+export type ShopPaymentBody = Static<typeof ShopPaymentBody>;
+
+export const RefundBody = Type.Object(
+  { amountMinor: AmountMinor, currency: Type.Optional(Type.Literal('CNY')) },
+  { additionalProperties: false },
+);
+export type RefundBody = Static<typeof RefundBody>;
+export const ShopPaymentParams = Type.Object({ id: Type.String({ pattern: idPattern('pay') }) });
+
+export const OrderParams = Type.Object({ id: Type.String({ pattern: idPattern('ord') }) });
+export const PayTargetParams = Type.Object({
+  code: Type.String({ minLength: 1, maxLength: 100 }),
+});
+
+export const ShopJson = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  accountId: Type.String(),
+  receiveCode: Type.String(),
+  payLink: Type.String(),
+  balanceMinor: Type.String(),
+  currency: Type.Literal('CNY'),
+  createdAt: Timestamp,
+});
+export type ShopJson = Static<typeof ShopJson>;
+export const ShopListJson = Type.Object({ shops: Type.Array(ShopJson) });
+
+export const OrderJson = Type.Object({
+  id: Type.String(),
+  shopId: Type.String(),
+  amountMinor: Type.String(),
+  currency: Type.Literal('CNY'),
+  note: Type.Union([Type.String(), Type.Null()]),
+  receiveCode: Type.String(),
+  payLink: Type.String(),
+  status: Type.Union([Type.Literal('open'), Type.Literal('paid'), Type.Literal('expired')]),
+  paymentId: Type.Union([Type.String(), Type.Null()]),
+  expiresAt: Timestamp,
+  createdAt: Timestamp,
+});
+export type OrderJson = Static<typeof OrderJson>;
+
+export const PayTargetJson = Type.Object({
+  code: Type.String(),
+  shopName: Type.String(),
+  amountMinor: Type.Union([Type.String(), Type.Null()]),
+  currency: Type.Literal('CNY'),
+  note: Type.Union([Type.String(), Type.Null()]),
+  expiresAt: Type.Union([Timestamp, Type.Null()]),
+});
+export type PayTargetJson = Static<typeof PayTargetJson>;
+
+export function toShopJson(shop: ShopWithBalance, link: string): ShopJson {
+  return {
+    id: shop.id,
+    name: shop.name,
+    accountId: shop.accountId,
+    receiveCode: shop.receiveCode,
+    payLink: link,
+    balanceMinor: shop.balanceMinor.toString(),
+    currency: 'CNY',
+    createdAt: shop.createdAt.toISOString(),
+  };
+}
+
+export function toOrderJson(order: Order, link: string): OrderJson {
+  return {
+    id: order.id,
+    shopId: order.shopId,
+    amountMinor: order.amountMinor.toString(),
+    currency: 'CNY',
+    note: order.note,
+    receiveCode: order.receiveCode,
+    payLink: link,
+    status: order.status,
+    paymentId: order.paymentId,
+    expiresAt: order.expiresAt.toISOString(),
+    createdAt: order.createdAt.toISOString(),
+  };
+}
+
+export function toPayTargetJson(target: PayTarget): PayTargetJson {
+  return {
+    code: target.code,
+    shopName: target.shopName,
+    amountMinor: target.amountMinor?.toString() ?? null,
+    currency: 'CNY',
+    note: target.note,
+    expiresAt: target.expiresAt?.toISOString() ?? null,
+  };
+}
