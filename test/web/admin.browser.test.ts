@@ -4,37 +4,18 @@
  * Method: the whole server with the built web app on a test schema; Debian's Chromium through
  * playwright-core; a screenshot on failure.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import { buildWebIfMissing } from '../../src/http/web.ts';
-import { createTestApp, signUpUser, type TestApp } from '../../src/testing/app.ts';
-import { chromiumPath, launchChromium, saveScreenshot } from '../../src/testing/browser.ts';
+import { signUpUser } from '../../src/testing/app.ts';
+import { saveScreenshot, useBrowserApp } from '../../src/testing/browser.ts';
 
-const executable = await chromiumPath();
-const skip = executable === undefined ? 'Chromium not found at /usr/bin/chromium (apt-get install -y chromium); browser tests did not run' : false;
-if (skip !== false) process.stderr.write(`\n*** ${skip} ***\n\n`);
-
-let t: TestApp;
-let browser: Browser;
-let baseUrl: string;
 const password = 'operator-password-1';
-
-before(async () => {
-  if (executable === undefined) return;
-  assert.ok(await buildWebIfMissing((line) => process.stderr.write(`${line}\n`)));
-  t = await createTestApp({}, { clockStartMs: Date.now() });
+const { skip, harness } = await useBrowserApp(async (t) => {
   await t.app.operators.create({ username: 'console', password, role: 'admin' });
-  baseUrl = await t.app.http.listen({ host: '127.0.0.1', port: 0 });
-  browser = await launchChromium(executable);
-});
-after(async () => {
-  if (executable === undefined) return;
-  await browser.close();
-  await t.close();
 });
 
 test('an operator logs in at /admin and sees the ledger reconciled; a user session does not open it', { skip }, async () => {
+  const { t, browser, baseUrl } = harness();
   const user = await signUpUser(t.app, { pin: false, displayName: '测试' });
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   const page = await context.newPage();

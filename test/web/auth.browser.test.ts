@@ -6,44 +6,15 @@
  * loopback port; Debian's Chromium driven by playwright-core, a 390×844 phone viewport. A failed
  * step saves a screenshot under .qianbao/screenshots.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { buildWebIfMissing } from '../../src/http/web.ts';
-import { createTestApp, nextMobile, testPassword, type TestApp } from '../../src/testing/app.ts';
-import { chromiumPath, launchChromium, saveScreenshot } from '../../src/testing/browser.ts';
+import { nextMobile, testPassword } from '../../src/testing/app.ts';
+import { step, useBrowserApp } from '../../src/testing/browser.ts';
 
-const executable = await chromiumPath();
-const skip = executable === undefined ? `Chromium not found at /usr/bin/chromium (apt-get install -y chromium); browser tests did not run` : false;
-if (skip !== false) process.stderr.write(`\n*** ${skip} ***\n\n`);
-
-let t: TestApp;
-let browser: Browser;
-let baseUrl: string;
-
-before(async () => {
-  if (executable === undefined) return;
-  assert.ok(await buildWebIfMissing((line) => process.stderr.write(`${line}\n`)), 'the web app builds');
-  t = await createTestApp({}, { clockStartMs: Date.now() });
-  baseUrl = await t.app.http.listen({ host: '127.0.0.1', port: 0 });
-  browser = await launchChromium(executable);
-});
-after(async () => {
-  if (executable === undefined) return;
-  await browser.close();
-  await t.close();
-});
-
-async function step(page: Page, name: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    const file = await saveScreenshot(page, name);
-    throw new Error(`${name} failed (screenshot: ${file}): ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
+const { skip, harness } = await useBrowserApp();
 
 test('sign up, home, language switch, log out and log in again', { skip }, async () => {
+  const { browser, baseUrl } = harness();
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
   const page = await context.newPage();
   const mobile = nextMobile();

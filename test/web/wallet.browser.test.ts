@@ -5,49 +5,21 @@
  * Method: the whole server with the built web app on a test schema; Debian's Chromium through
  * playwright-core, phone viewport; each step saves a screenshot when it fails.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildWebIfMissing } from '../../src/http/web.ts';
+import type { BrowserContext, Page } from 'playwright-core';
 import { reconcile } from '../../src/ledger/index.ts';
-import { createTestApp, nextMobile, testPassword, type TestApp } from '../../src/testing/app.ts';
-import { chromiumPath, launchChromium, saveScreenshot } from '../../src/testing/browser.ts';
+import { nextMobile, testPassword } from '../../src/testing/app.ts';
+import { step, useBrowserApp } from '../../src/testing/browser.ts';
 
-const executable = await chromiumPath();
-const skip = executable === undefined ? 'Chromium not found at /usr/bin/chromium (apt-get install -y chromium); browser tests did not run' : false;
-if (skip !== false) process.stderr.write(`\n*** ${skip} ***\n\n`);
-
-let t: TestApp;
-let browser: Browser;
-let baseUrl: string;
-
-before(async () => {
-  if (executable === undefined) return;
-  assert.ok(await buildWebIfMissing((line) => process.stderr.write(`${line}\n`)));
-  t = await createTestApp({}, { clockStartMs: Date.now() });
-  baseUrl = await t.app.http.listen({ host: '127.0.0.1', port: 0 });
-  browser = await launchChromium(executable);
-});
-after(async () => {
-  if (executable === undefined) return;
-  await browser.close();
-  await t.close();
-});
-
-async function step(page: Page, name: string, run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    const file = await saveScreenshot(page, name);
-    throw new Error(`${name} failed (screenshot: ${file}): ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
+const { skip, harness } = await useBrowserApp();
 
 async function typePin(page: Page, pin: string): Promise<void> {
   for (const digit of pin) await page.getByTestId(`pin-${digit}`).click();
 }
 
 async function newUser(name: string, pin: string): Promise<{ context: BrowserContext; page: Page; mobile: string }> {
+  const { browser, baseUrl } = harness();
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
   const page = await context.newPage();
   const mobile = nextMobile();
@@ -112,7 +84,7 @@ test('sign up, top up, transfer with the PIN pad, read the bills', { skip }, asy
     assert.match(await alice.page.getByTestId('summary').innerText(), /88\.80/);
     await alice.page.getByTestId('spending-chart').waitFor();
   });
-  assert.equal((await reconcile(t.db.sql)).ok, true);
+  assert.equal((await reconcile(harness().t.db.sql)).ok, true);
   await alice.context.close();
   await bob.context.close();
 });
