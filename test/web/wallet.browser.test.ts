@@ -1,6 +1,6 @@
 /**
- * Goal: two people use the wallet in a real browser — sign up, set the payment PIN, bind a card
- * and top up with the PIN pad, transfer to each other with a memo and the PIN pad, and read their
+ * Goal: two people use the wallet in a real browser — sign up, set the payment PIN, befriend each
+ * other, bind a card and top up with the PIN pad, transfer to each other with a memo and the PIN pad, and read their
  * bills (with the month's chart); a wrong PIN is refused and moves nothing.
  * Method: the whole server with the built web app on a test schema; Debian's Chromium through
  * playwright-core, phone viewport; each step saves a screenshot when it fails.
@@ -39,9 +39,22 @@ async function newUser(name: string, pin: string): Promise<{ context: BrowserCon
   return { context, page, mobile };
 }
 
-test('sign up, top up, transfer with the PIN pad, read the bills', { skip }, async () => {
+test('sign up, befriend, top up, transfer with the PIN pad, read the bills', { skip }, async () => {
   const alice = await newUser('Alice', '802413');
   const bob = await newUser('Bob', '530861');
+  await step(alice.page, 'befriend', async () => {
+    await alice.page.getByTestId('tile-friends').click();
+    await alice.page.locator('input[name=friendMobile]').fill(bob.mobile);
+    await alice.page.getByTestId('add-friend').click();
+    await alice.page.getByRole('status').waitFor();
+    await bob.page.getByTestId('tile-friends').click();
+    await bob.page.getByTestId('accept-friend').click();
+    await bob.page.getByTestId('friend-list').getByText('Alice').waitFor();
+    await alice.page.reload();
+    await alice.page.getByTestId('friend-list').getByText('Bob').waitFor();
+    await alice.page.getByRole('button', { name: '返回' }).click();
+    await bob.page.getByRole('button', { name: '返回' }).click();
+  });
   await step(alice.page, 'top-up', async () => {
     await alice.page.getByTestId('action-topup').click();
     await alice.page.locator('input[name=last4]').fill('6222');

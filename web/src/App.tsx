@@ -3,6 +3,7 @@ import { api, ApiError, type Me } from './api.ts';
 import { useI18n } from './i18n.tsx';
 import { AuthPage } from './pages/AuthPage.tsx';
 import { BillsPage } from './pages/BillsPage.tsx';
+import { FriendsPage } from './pages/FriendsPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
 import { PinSetupPage } from './pages/PinSetupPage.tsx';
 import { TopUpPage } from './pages/TopUpPage.tsx';
@@ -51,6 +52,8 @@ export function App() {
       return <BillsPage onDone={home} />;
     case 'pin':
       return <PinSetupPage onDone={home} />;
+    case 'friends':
+      return <FriendsPage onDone={home} />;
     case 'home':
       return (
         <HomePage

@@ -61,6 +61,11 @@ const messages = {
     kind_topup: '充值',
     kind_withdraw: '提现',
     kind_p2p: '转账',
+    addFriend: '添加好友',
+    requestSent: '好友请求已发送',
+    newFriends: '新的朋友',
+    accept: '接受',
+    decline: '拒绝',
   },
   en: {
     appName: 'qianbao',
@@ -119,6 +124,11 @@ const messages = {
     kind_topup: 'Top-up',
     kind_withdraw: 'Withdrawal',
     kind_p2p: 'Transfer',
+    addFriend: 'Add friend',
+    requestSent: 'Friend request sent',
+    newFriends: 'New friends',
+    accept: 'Accept',
+    decline: 'Decline',
   },
 } as const;
 

@@ -1,6 +1,6 @@
 /** Routes live in the URL hash (#/transfer), so the server serves one page for all of them. */
-export type Route = 'home' | 'transfer' | 'topup' | 'bills' | 'pin';
-const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin'];
+export type Route = 'home' | 'transfer' | 'topup' | 'bills' | 'pin' | 'friends';
+const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends'];
 
 export function routeFromHash(): Route {
   const name = window.location.hash.replace(/^#\/?/, '');

@@ -9,9 +9,9 @@ const actions: readonly { key: MessageKey; icon: string; route?: Route }[] = [
   { key: 'bills', icon: '☰', route: 'bills' },
 ];
 
-const tiles: readonly { key: MessageKey; icon: string }[] = [
+const tiles: readonly { key: MessageKey; icon: string; route?: Route }[] = [
   { key: 'shop', icon: '🏪' },
-  { key: 'friends', icon: '👥' },
+  { key: 'friends', icon: '👥', route: 'friends' },
   { key: 'redPackets', icon: '🧧' },
   { key: 'fortune', icon: '福' },
   { key: 'forest', icon: '🌳' },
@@ -64,11 +64,11 @@ export function HomePage({ me, onLogout }: { me: Me; onLogout: () => Promise<voi
       </nav>
       <section className="tiles">
         {tiles.map((tile) => (
-          <div key={tile.key} className="tile">
+          <button type="button" key={tile.key} className="tile" data-testid={`tile-${tile.key}`} disabled={tile.route === undefined} onClick={() => { if (tile.route !== undefined) navigate(tile.route); }}>
             <span className="icon">{tile.icon}</span>
             <span>{t(tile.key)}</span>
-            <small className="muted">{t('comingSoon')}</small>
-          </div>
+            {tile.route === undefined && <small className="muted">{t('comingSoon')}</small>}
+          </button>
         ))}
       </section>
     </main>
