@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import argon2 from 'argon2';
 import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
 import type { Random } from '../kernel/random.ts';
+import { isSessionTokenFormat, newSessionToken, sha256Hex } from '../kernel/tokens.ts';
 import type { Ledger } from '../ledger/index.ts';
 import './errors.ts';
 import { hashPin, isPinHash, pinMatches } from './pin-key.ts';
@@ -23,12 +23,10 @@ import {
   sessionTtlMs,
 } from './model.ts';
 import {
-  clearLoginFailures,
-  clearPinFailures,
+  clearFailures,
   insertSession,
   insertUser,
-  recordLoginFailure,
-  recordPinFailure,
+  recordFailure,
   revokeSession,
   searchUsers,
   selectSessionUser,
@@ -66,9 +64,6 @@ export function toAuthUser(row: UserRow): AuthUser {
   };
 }
 
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** argon2id with the library's defaults (64 MiB, 3 passes): a hash takes tens of milliseconds. */
 const argon2Options = { type: argon2.argon2id } as const;
@@ -133,11 +128,11 @@ export class Identity {
     }
     if (!(await argon2.verify(user.password_hash, input.password))) {
       const lockUntil = new Date(now.getTime() + loginLockMs);
-      const locked = await recordLoginFailure(this.deps.sql, user.id, loginFailuresMax, lockUntil);
+      const locked = await recordFailure(this.deps.sql, user.id, 'login', loginFailuresMax, lockUntil);
       if (locked) throw new DomainError('identity.login_locked', { detail: `too many failed logins; try again after ${lockUntil.toISOString()}`, lockedUntil: lockUntil.toISOString() });
       throw new DomainError('identity.login_failed', { detail: 'check the mobile number and password' });
     }
-    await clearLoginFailures(this.deps.sql, user.id);
+    await clearFailures(this.deps.sql, user.id, 'login');
     return this.openSession(user.id);
   }
 
@@ -147,7 +142,7 @@ export class Identity {
 
   /** The user behind a session token, if it is live. */
   async authenticate(token: string): Promise<AuthUser | undefined> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    if (!isSessionTokenFormat(token)) return undefined;
     const row = await selectSessionUser(this.deps.sql, sha256Hex(token), this.deps.clock.now());
     return row === undefined ? undefined : toAuthUser(row);
   }
@@ -203,11 +198,11 @@ export class Identity {
     }
     if (!isPinFormat(pin) || !(await this.pinMatches(user.id, pin, user.pin_hash))) {
       const lockUntil = new Date(now.getTime() + pinLockMs);
-      const locked = await recordPinFailure(this.deps.sql, userId, pinFailuresMax, lockUntil);
+      const locked = await recordFailure(this.deps.sql, userId, 'pin', pinFailuresMax, lockUntil);
       if (locked) throw new DomainError('identity.pin_locked', { detail: `too many wrong PINs; payments are locked until ${lockUntil.toISOString()}`, lockedUntil: lockUntil.toISOString() });
       throw new DomainError('identity.pin_wrong', { detail: 'the payment PIN is wrong' });
     }
-    await clearPinFailures(this.deps.sql, userId);
+    await clearFailures(this.deps.sql, userId, 'pin');
   }
 
   /** PINs set before ADR 0005 were argon2 hashes; they still verify until the user changes the PIN. */
@@ -239,7 +234,7 @@ export class Identity {
   }
 
   private async openSession(userId: string): Promise<Session> {
-    const token = Buffer.from(this.deps.random.bytes(32)).toString('base64url');
+    const token = newSessionToken(this.deps.random);
     const now = this.deps.clock.now();
     const expiresAt = new Date(now.getTime() + sessionTtlMs);
     await insertSession(this.deps.sql, { tokenSha256: sha256Hex(token), userId, createdAt: now, expiresAt });

@@ -40,33 +40,31 @@ export async function selectUser(db: Db, id: string): Promise<UserRow | undefine
   return rows[0];
 }
 
-/** Counts a failed login; at `max` failures the account locks until `lockUntil` and the count restarts. */
-export async function recordLoginFailure(db: Db, id: string, max: number, lockUntil: Date): Promise<boolean> {
+/**
+ * The two lockout counters: failed logins and wrong PINs. Each failure counts in one atomic
+ * statement; at `max` in a row the counter restarts and the lock runs until `lockUntil`.
+ */
+const lockoutColumns = {
+  login: { count: 'failed_logins', until: 'login_locked_until' },
+  pin: { count: 'failed_pins', until: 'pin_locked_until' },
+} as const;
+export type Lockout = keyof typeof lockoutColumns;
+
+/** Returns whether this failure locked the user. */
+export async function recordFailure(db: Db, id: string, lockout: Lockout, max: number, lockUntil: Date): Promise<boolean> {
+  const { count, until } = lockoutColumns[lockout];
   const rows = await db<{ locked: boolean }[]>`
     UPDATE identity_users
-    SET failed_logins = CASE WHEN failed_logins + 1 >= ${max} THEN 0 ELSE failed_logins + 1 END,
-        login_locked_until = CASE WHEN failed_logins + 1 >= ${max} THEN ${lockUntil} ELSE login_locked_until END
+    SET ${db(count)} = CASE WHEN ${db(count)} + 1 >= ${max} THEN 0 ELSE ${db(count)} + 1 END,
+        ${db(until)} = CASE WHEN ${db(count)} + 1 >= ${max} THEN ${lockUntil} ELSE ${db(until)} END
     WHERE id = ${id}
-    RETURNING login_locked_until IS NOT DISTINCT FROM ${lockUntil} AS locked`;
+    RETURNING ${db(until)} IS NOT DISTINCT FROM ${lockUntil} AS locked`;
   return rows[0]?.locked ?? false;
 }
 
-export async function clearLoginFailures(db: Db, id: string): Promise<void> {
-  await db`UPDATE identity_users SET failed_logins = 0, login_locked_until = NULL WHERE id = ${id} AND (failed_logins <> 0 OR login_locked_until IS NOT NULL)`;
-}
-
-export async function recordPinFailure(db: Db, id: string, max: number, lockUntil: Date): Promise<boolean> {
-  const rows = await db<{ locked: boolean }[]>`
-    UPDATE identity_users
-    SET failed_pins = CASE WHEN failed_pins + 1 >= ${max} THEN 0 ELSE failed_pins + 1 END,
-        pin_locked_until = CASE WHEN failed_pins + 1 >= ${max} THEN ${lockUntil} ELSE pin_locked_until END
-    WHERE id = ${id}
-    RETURNING pin_locked_until IS NOT DISTINCT FROM ${lockUntil} AS locked`;
-  return rows[0]?.locked ?? false;
-}
-
-export async function clearPinFailures(db: Db, id: string): Promise<void> {
-  await db`UPDATE identity_users SET failed_pins = 0, pin_locked_until = NULL WHERE id = ${id} AND (failed_pins <> 0 OR pin_locked_until IS NOT NULL)`;
+export async function clearFailures(db: Db, id: string, lockout: Lockout): Promise<void> {
+  const { count, until } = lockoutColumns[lockout];
+  await db`UPDATE identity_users SET ${db(count)} = 0, ${db(until)} = NULL WHERE id = ${id} AND (${db(count)} <> 0 OR ${db(until)} IS NOT NULL)`;
 }
 
 export async function updatePinHash(db: Db, id: string, pinHash: string): Promise<void> {

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import argon2 from 'argon2';
 import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
 import type { Random } from '../kernel/random.ts';
+import { isSessionTokenFormat, newSessionToken, sha256Hex } from '../kernel/tokens.ts';
 import './errors.ts';
 
 /**
@@ -36,9 +36,6 @@ const failuresMax = 5;
 const lockMs = 30 * 60_000;
 const passwordLengthMin = 12;
 
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 function toOperator(row: OperatorRow): Operator {
   return { id: row.id, username: row.username, displayName: row.display_name, role: row.role };
@@ -90,7 +87,7 @@ export class Operators {
       throw new DomainError('operator.login_failed');
     }
     await this.deps.sql`UPDATE operator_accounts SET failed_logins = 0, locked_until = NULL WHERE id = ${row.id}`;
-    const token = Buffer.from(this.deps.random.bytes(32)).toString('base64url');
+    const token = newSessionToken(this.deps.random);
     const expiresAt = new Date(now.getTime() + sessionTtlMs);
     await this.deps.sql`
       INSERT INTO operator_sessions (token_sha256, operator_id, created_at, expires_at)
@@ -99,7 +96,7 @@ export class Operators {
   }
 
   async authenticate(token: string): Promise<Operator | undefined> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    if (!isSessionTokenFormat(token)) return undefined;
     const rows = await this.deps.sql<OperatorRow[]>`
       SELECT o.* FROM operator_sessions s JOIN operator_accounts o ON o.id = s.operator_id
       WHERE s.token_sha256 = ${sha256Hex(token)} AND s.revoked_at IS NULL AND s.expires_at > ${this.deps.clock.now()}

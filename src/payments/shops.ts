@@ -250,14 +250,7 @@ export class Shops {
       amountMinor,
       pin: input.pin,
       requestKey: input.requestKey,
-      target: {
-        shopId: shop.id,
-        shopName: shop.name,
-        accountId: shop.account_id,
-        ownerUserId: shop.owner_user_id,
-        orderId: order?.id ?? null,
-        code: input.code,
-      },
+      target: shopTarget(shop, order?.id ?? null, input.code),
     });
   }
 
@@ -287,14 +280,7 @@ export class Shops {
     return this.deps.payments.refundShopPayment(owner, {
       amountMinor: input.amountMinor,
       requestKey: input.requestKey,
-      target: {
-        shopId: shop.id,
-        shopName: shop.name,
-        accountId: shop.account_id,
-        ownerUserId: shop.owner_user_id,
-        orderId: null,
-        code: `refund:${payment.id}`,
-      },
+      target: shopTarget(shop, null, `refund:${payment.id}`),
       payment: { id: payment.id, userId: payment.user_id, amountMinor: payment.amount_minor },
     });
   }
@@ -370,4 +356,13 @@ export class Shops {
 
 function shopAlreadyOpen(): DomainError {
   return new DomainError('payments.shop_already_open', { detail: 'you already have a shop' });
+}
+
+/** What a payment to (or refund from) a shop needs to know of the shop. */
+function shopTarget(
+  shop: { readonly id: string; readonly name: string; readonly account_id: string; readonly owner_user_id: string },
+  orderId: string | null,
+  code: string,
+) {
+  return { shopId: shop.id, shopName: shop.name, accountId: shop.account_id, ownerUserId: shop.owner_user_id, orderId, code };
 }
