@@ -1,6 +1,6 @@
 /**
  * The load generator for `bench -- http-transfer`, run as its own process so that it does not
- * share the server's event loop. Reads a JSON plan on argv[2]; runs `connections` concurrent
+ * share the server's event loop. Reads a JSON plan on stdin; runs `connections` concurrent
  * keep-alive loops for `seconds`; prints one JSON line of results.
  */
 import { Agent, request } from 'node:http';
@@ -19,7 +19,9 @@ interface Plan {
   readonly runId: string;
 }
 
-const plan = JSON.parse(process.argv[2] ?? '{}') as Plan;
+const chunks: Buffer[] = [];
+for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+const plan = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Plan;
 const agent = new Agent({ keepAlive: true, maxSockets: plan.connections });
 const url = new URL(plan.baseUrl);
 

@@ -26,7 +26,7 @@ import { openBenchDatabase } from './database.ts';
 
 const connections = 64;
 /** Senders per connection: the server allows a user 30 payments a minute, as a wallet should. */
-const sendersPerConnection = 32;
+const sendersPerConnection = 64;
 const pin = '802413';
 const fundingMinor = 100_000_000n;
 
@@ -42,7 +42,10 @@ interface LoadResult {
 function runLoad(plan: object): Promise<LoadResult> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'http-load.ts');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The plan goes through stdin: thousands of tokens are more than one argv string may hold.
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.on('error', reject);
+    child.stdin.end(JSON.stringify(plan));
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();

@@ -1,8 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assert } from '../kernel/assert.ts';
+import { batched } from '../kernel/batch.ts';
 import type { Clock } from '../kernel/clock.ts';
-import type { Sql } from '../kernel/db.ts';
+import { relaxedCommit, type Sql } from '../kernel/db.ts';
 import { DomainError, registerErrors } from '../kernel/errors.ts';
 
 /**
@@ -136,10 +137,49 @@ export class IdempotencyStore {
   }
 
   /**
-   * Claims the key for this request, or says what to do instead. One statement inserts a fresh
-   * row or takes over a stale in-flight one with the same body; otherwise the row is read back.
+   * Claims the key for this request, or says what to do instead. The claims of concurrent
+   * requests share one statement, which inserts fresh rows and takes over stale in-flight ones
+   * with the same body; a request it did not claim (a replay, a reuse, a live attempt, or the same
+   * key twice in one batch) is answered one by one.
    */
-  async claim(scope: IdempotencyScope, sha256: string): Promise<ClaimOutcome> {
+  claim(scope: IdempotencyScope, sha256: string): Promise<ClaimOutcome> {
+    return this.claimBatch({ scope, sha256 });
+  }
+
+  private readonly claimBatch = batched<ClaimRequest, ClaimOutcome>(async (requests) => {
+    const firsts = new Map<string, ClaimRequest>();
+    for (const request of requests) {
+      const id = scopeId(request.scope);
+      if (!firsts.has(id)) firsts.set(id, request);
+    }
+    const fresh = [...firsts.values()];
+    const now = this.deps.clock.now();
+    const staleBefore = new Date(now.getTime() - inFlightTakeoverMs);
+    const column = (pick: (request: ClaimRequest) => string): string[] => fresh.map(pick);
+    const rows = await this.deps.sql<{ principal: string; route: string; key: string; attempt: number }[]>`
+      INSERT INTO http_idempotency_keys AS k
+        (principal, route, key, request_sha256, state, created_at, locked_at)
+      SELECT principal, route, key, sha256, 'in_flight', ${now}, ${now}
+      FROM unnest(${column((r) => r.scope.principal)}::text[], ${column((r) => r.scope.route)}::text[],
+        ${column((r) => r.scope.key)}::text[], ${column((r) => r.sha256)}::text[])
+        AS x(principal, route, key, sha256), ${relaxedCommit(this.deps.sql)}
+      ON CONFLICT (principal, route, key) DO UPDATE
+        SET attempt = k.attempt + 1, locked_at = EXCLUDED.locked_at
+        WHERE k.state = 'in_flight' AND k.locked_at < ${staleBefore}
+          AND k.request_sha256 = EXCLUDED.request_sha256
+      RETURNING k.principal, k.route, k.key, k.attempt`;
+    const attempts = new Map(rows.map((row) => [scopeId(row), row.attempt]));
+    return Promise.all(
+      requests.map(async (request): Promise<ClaimOutcome> => {
+        const attempt = attempts.get(scopeId(request.scope));
+        if (attempt !== undefined && firsts.get(scopeId(request.scope)) === request)
+          return { kind: 'claimed', claim: { ...request.scope, attempt } };
+        return this.claimOne(request.scope, request.sha256);
+      }),
+    );
+  });
+
+  private async claimOne(scope: IdempotencyScope, sha256: string): Promise<ClaimOutcome> {
     for (let attempt = 0; attempt < claimAttemptsMax; attempt++) {
       const now = this.deps.clock.now();
       const staleBefore = new Date(now.getTime() - inFlightTakeoverMs);
@@ -168,18 +208,32 @@ export class IdempotencyStore {
     return rows[0];
   }
 
-  /** Stores the final response; false when a takeover fenced this attempt out. */
-  async complete(claim: IdempotencyClaim, response: StoredResponse): Promise<boolean> {
-    const rows = await this.deps.sql`
-      UPDATE http_idempotency_keys
-      SET state = 'completed', status_code = ${response.statusCode},
-          content_type = ${response.contentType}, response_body = ${response.body},
-          completed_at = ${this.deps.clock.now()}
-      WHERE principal = ${claim.principal} AND route = ${claim.route} AND key = ${claim.key}
-        AND attempt = ${claim.attempt} AND state = 'in_flight'
-      RETURNING 1`;
-    return rows.length === 1;
+  /**
+   * Stores the final response; false when a takeover fenced this attempt out. Completions of
+   * concurrent requests share one statement.
+   */
+  complete(claim: IdempotencyClaim, response: StoredResponse): Promise<boolean> {
+    return this.completeBatch({ claim, response });
   }
+
+  private readonly completeBatch = batched<Completion, boolean>(async (completions) => {
+    const column = <T>(pick: (completion: Completion) => T): T[] => completions.map(pick);
+    const rows = await this.deps.sql<{ principal: string; route: string; key: string; attempt: number }[]>`
+      UPDATE http_idempotency_keys k
+      SET state = 'completed', status_code = x.status_code, content_type = x.content_type,
+          response_body = x.body, completed_at = ${this.deps.clock.now()}
+      FROM unnest(${column((c) => c.claim.principal)}::text[], ${column((c) => c.claim.route)}::text[],
+        ${column((c) => c.claim.key)}::text[], ${column((c) => c.claim.attempt)}::int[],
+        ${column((c) => c.response.statusCode)}::int[], ${column((c) => c.response.contentType)}::text[],
+        ${column((c) => c.response.body)}::text[])
+        AS x(principal, route, key, attempt, status_code, content_type, body),
+        ${relaxedCommit(this.deps.sql)}
+      WHERE k.principal = x.principal AND k.route = x.route AND k.key = x.key
+        AND k.attempt = x.attempt AND k.state = 'in_flight'
+      RETURNING k.principal, k.route, k.key, k.attempt`;
+    const done = new Set(rows.map((row) => `${scopeId(row)}#${String(row.attempt)}`));
+    return completions.map((c) => done.has(`${scopeId(c.claim)}#${String(c.claim.attempt)}`));
+  });
 
   /** Forgets an attempt whose outcome may change on retry, so the same key can try again. */
   async release(claim: IdempotencyClaim): Promise<void> {
@@ -203,6 +257,20 @@ export class IdempotencyStore {
     }
     return deleted;
   }
+}
+
+interface ClaimRequest {
+  readonly scope: IdempotencyScope;
+  readonly sha256: string;
+}
+
+interface Completion {
+  readonly claim: IdempotencyClaim;
+  readonly response: StoredResponse;
+}
+
+function scopeId(scope: IdempotencyScope): string {
+  return JSON.stringify([scope.principal, scope.route, scope.key]);
 }
 
 function decide(row: KeyRow, sha256: string): ClaimOutcome {

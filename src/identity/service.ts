@@ -1,4 +1,5 @@
 import argon2 from 'argon2';
+import { batched } from '../kernel/batch.ts';
 import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
@@ -29,8 +30,9 @@ import {
   recordFailure,
   revokeSession,
   searchUsers,
-  selectSessionUser,
+  selectSessionUsers,
   selectUser,
+  selectUsers,
   selectUserByMobile,
   updatePinHash,
   updateRealName,
@@ -85,6 +87,25 @@ export class Identity {
   ) {
     this.decoyHash = argon2.hash('decoy-password-0', argon2Options);
   }
+
+  /** Session and user reads of concurrent requests share one statement (kernel/batch.ts). */
+  private readonly sessionUser = batched<string, UserRow | undefined>(async (hashes) => {
+    const rows = await selectSessionUsers(this.deps.sql, hashes, this.deps.clock.now());
+    const byHash = new Map(rows.map((row) => [row.token_sha256, row]));
+    return hashes.map((hash) => byHash.get(hash));
+  });
+
+  /**
+   * The row each request's user was authenticated from, a moment before its payment's PIN check:
+   * that check reads it here instead of reading the user again. Per request, gone with it.
+   */
+  private readonly authenticatedRows = new WeakMap<AuthUser, UserRow>();
+
+  private readonly userRow = batched<string, UserRow | undefined>(async (ids) => {
+    const rows = await selectUsers(this.deps.sql, ids);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id));
+  });
 
   /** Creates the user and their wallet account in one transaction, and signs them in. */
   async signUp(input: { mobile: string; password: string; displayName?: string | undefined }): Promise<Session> {
@@ -143,12 +164,15 @@ export class Identity {
   /** The user behind a session token, if it is live. */
   async authenticate(token: string): Promise<AuthUser | undefined> {
     if (!isSessionTokenFormat(token)) return undefined;
-    const row = await selectSessionUser(this.deps.sql, sha256Hex(token), this.deps.clock.now());
-    return row === undefined ? undefined : toAuthUser(row);
+    const row = await this.sessionUser(sha256Hex(token));
+    if (row === undefined) return undefined;
+    const user = toAuthUser(row);
+    this.authenticatedRows.set(user, row);
+    return user;
   }
 
   async getUser(userId: string): Promise<AuthUser | undefined> {
-    const row = await selectUser(this.deps.sql, userId);
+    const row = await this.userRow(userId);
     return row === undefined ? undefined : toAuthUser(row);
   }
 
@@ -178,7 +202,7 @@ export class Identity {
       }
     } else {
       if (input.currentPin === undefined) throw new DomainError('identity.pin_already_set', { detail: 'to change it, give the current PIN' });
-      await this.verifyPin(userId, input.currentPin);
+      await this.checkPin(user, input.currentPin);
     }
     await updatePinHash(this.deps.sql, userId, hashPin(this.deps.pinKey, userId, input.pin));
   }
@@ -188,9 +212,14 @@ export class Identity {
    * which a wrong PIN never opens), so a crash or rollback cannot forget one; 5 in a row lock
    * payments for 15 minutes.
    */
-  async verifyPin(userId: string, pin: string): Promise<void> {
-    const user = await selectUser(this.deps.sql, userId);
+  async verifyPin(authUser: AuthUser, pin: string): Promise<void> {
+    const user = this.authenticatedRows.get(authUser) ?? (await this.userRow(authUser.id));
     if (user === undefined) throw new DomainError('identity.user_not_found');
+    await this.checkPin(user, pin);
+  }
+
+  private async checkPin(user: UserRow, pin: string): Promise<void> {
+    const userId = user.id;
     if (user.pin_hash === null) throw new DomainError('identity.pin_not_set', { detail: 'set a payment PIN first' });
     const now = this.deps.clock.now();
     if (user.pin_locked_until !== null && user.pin_locked_until > now) {
@@ -202,7 +231,8 @@ export class Identity {
       if (locked) throw new DomainError('identity.pin_locked', { detail: `too many wrong PINs; payments are locked until ${lockUntil.toISOString()}`, lockedUntil: lockUntil.toISOString() });
       throw new DomainError('identity.pin_wrong', { detail: 'the payment PIN is wrong' });
     }
-    await clearFailures(this.deps.sql, userId, 'pin');
+    // Most payments follow a run of right PINs: only a count or a lock to clear costs a statement.
+    if (user.failed_pins !== 0 || user.pin_locked_until !== null) await clearFailures(this.deps.sql, userId, 'pin');
   }
 
   /** PINs set before ADR 0005 were argon2 hashes; they still verify until the user changes the PIN. */

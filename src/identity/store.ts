@@ -40,6 +40,11 @@ export async function selectUser(db: Db, id: string): Promise<UserRow | undefine
   return rows[0];
 }
 
+/** Many users by id in one statement (the batched reads of the payment path). */
+export async function selectUsers(db: Db, ids: readonly string[]): Promise<UserRow[]> {
+  return db<UserRow[]>`SELECT * FROM identity_users WHERE id = ANY(${ids as string[]}::text[])`;
+}
+
 /**
  * The two lockout counters: failed logins and wrong PINs. Each failure counts in one atomic
  * statement; at `max` in a row the counter restarts and the lock runs until `lockUntil`.
@@ -94,6 +99,18 @@ export async function selectSessionUser(db: Db, tokenSha256: string, now: Date):
     SELECT u.* FROM identity_sessions s JOIN identity_users u ON u.id = s.user_id
     WHERE s.token_sha256 = ${tokenSha256} AND s.revoked_at IS NULL AND s.expires_at > ${now}`;
   return rows[0];
+}
+
+/** The users behind many live sessions, each row tagged with its token's hash. */
+export async function selectSessionUsers(
+  db: Db,
+  tokenSha256s: readonly string[],
+  now: Date,
+): Promise<(UserRow & { token_sha256: string })[]> {
+  return db<(UserRow & { token_sha256: string })[]>`
+    SELECT s.token_sha256, u.* FROM identity_sessions s JOIN identity_users u ON u.id = s.user_id
+    WHERE s.token_sha256 = ANY(${tokenSha256s as string[]}::text[]) AND s.revoked_at IS NULL
+      AND s.expires_at > ${now}`;
 }
 
 export async function revokeSession(db: Db, tokenSha256: string, now: Date): Promise<void> {

@@ -95,3 +95,15 @@ export async function migrate(sql: Sql, dir = migrationsDir): Promise<string[]> 
   });
   return applied;
 }
+
+/**
+ * A FROM item that lets the statement's own transaction commit without waiting for its WAL to be
+ * flushed (`synchronous_commit` off for that transaction only; the session keeps its setting).
+ * Only for writes the ledger makes safe (ADR 0006): written before a ledger batch, whose durable
+ * commit flushes them too, or after one, and recovered from the ledger if a database crash loses
+ * them. Never for money, and never for anything a user is told is done that the ledger cannot
+ * rebuild.
+ */
+export function relaxedCommit(db: Sql | TransactionSql): postgres.PendingQuery<postgres.Row[]> {
+  return db`(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed_commit`;
+}

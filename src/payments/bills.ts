@@ -11,7 +11,7 @@ import {
   type BillDirection,
   type PaymentKind,
 } from './model.ts';
-import { selectBill, selectBills, selectBillSums, type BillRow } from './store.ts';
+import { selectBills, selectBillSums, type BillRow } from './store.ts';
 
 /**
  * Bills: a user's payments as that user sees them (a transfer is an expense to its payer and an
@@ -135,9 +135,8 @@ export async function listBills(sql: Sql, userId: string, query: BillQuery): Pro
   return { bills, nextCursor: hasMore ? encodeBillCursor(last.createdAt, last.id) : null };
 }
 
-/** The user's own bill; another user's id answers exactly like one that does not exist. */
-export async function getBill(sql: Sql, userId: string, paymentId: string): Promise<Bill> {
-  const row = await selectBill(sql, userId, paymentId);
+/** The user's own bill as read; another user's id answers exactly like one that does not exist. */
+export function requireBill(row: BillRow | undefined, paymentId: string): Bill {
   if (row === undefined)
     throw new DomainError('payments.bill_not_found', { detail: `no bill ${paymentId}` });
   return toBill(row);

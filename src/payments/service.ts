@@ -13,14 +13,16 @@ import {
 } from '../identity/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import {
-  getBill,
   listBills,
+  requireBill,
+  toBill,
   monthSummary,
   type Bill,
   type BillPage,
   type BillQuery,
   type MonthSummary,
 } from './bills.ts';
+import { PaymentBatches } from './batches.ts';
 import { bindCard, listCards, requireCard, unbindUserCard, type Card } from './cards.ts';
 import './errors.ts';
 import {
@@ -59,6 +61,7 @@ import {
   selectStalePending,
   type CardRow,
   type NewBill,
+  type NewPayment,
   type PaymentRow,
 } from './store.ts';
 
@@ -173,9 +176,11 @@ function limitError(breach: LimitBreach): DomainError {
 
 export class Payments {
   private readonly limits: PaymentLimits;
+  private readonly batches: PaymentBatches;
 
   constructor(private readonly deps: PaymentsDeps) {
     this.limits = deps.limits ?? defaultPaymentLimits;
+    this.batches = new PaymentBatches(deps);
   }
 
   /** The bank's ledger account; the same id and fields each start, so this is safe to repeat. */
@@ -210,7 +215,7 @@ export class Payments {
   /** Bank card → wallet. Confirmed with the PIN: it spends the user's money at the bank. */
   async topUp(user: AuthUser, input: CardPaymentInput): Promise<PaymentOutcome> {
     const card = await requireCard(this.deps.sql, user.id, input.cardId);
-    await this.deps.identity.verifyPin(user.id, input.pin);
+    await this.deps.identity.verifyPin(user, input.pin);
     return this.pay({
       ...this.baseIntent('topup', user, input),
       memo: null,
@@ -226,7 +231,7 @@ export class Payments {
   /** Wallet → bank card: outgoing money, so it counts toward the unverified send limit. */
   async withdraw(user: AuthUser, input: CardPaymentInput): Promise<PaymentOutcome> {
     const card = await requireCard(this.deps.sql, user.id, input.cardId);
-    await this.deps.identity.verifyPin(user.id, input.pin);
+    await this.deps.identity.verifyPin(user, input.pin);
     return this.pay({
       ...this.baseIntent('withdraw', user, input),
       memo: null,
@@ -244,7 +249,7 @@ export class Payments {
     const payee = await this.findRecipient(input);
     if (payee.id === user.id)
       throw new DomainError('payments.cannot_pay_self', { detail: 'choose another recipient' });
-    await this.deps.identity.verifyPin(user.id, input.pin);
+    await this.deps.identity.verifyPin(user, input.pin);
     return this.pay({
       ...this.baseIntent('p2p', user, input),
       memo: input.memo,
@@ -264,7 +269,7 @@ export class Payments {
   async payShop(user: AuthUser, input: ShopPaymentInput): Promise<PaymentOutcome> {
     const owner = await this.deps.identity.getUser(input.target.ownerUserId);
     assert(owner !== undefined, 'a shop has an owner');
-    await this.deps.identity.verifyPin(user.id, input.pin);
+    await this.deps.identity.verifyPin(user, input.pin);
     const paying = this.pay({
       ...this.baseIntent('shop', user, input),
       memo: null,
@@ -351,6 +356,33 @@ export class Payments {
     const limited = isLimited(kind, user.realNameVerified);
     const now = this.deps.clock.now();
     const day = shanghaiDay(now.getTime());
+    const record = (id: string): NewPayment => ({
+      id,
+      kind,
+      user_id: user.id,
+      payee_user_id: intent.payee?.id ?? null,
+      card_id: intent.card?.id ?? null,
+      debit_account_id: intent.debitAccountId,
+      credit_account_id: intent.creditAccountId,
+      amount_minor: intent.amountMinor,
+      currency: 'CNY',
+      memo: intent.memo,
+      request_key: requestKey,
+      request_sha256: fingerprint,
+      ledger_transfer_id: ledgerTransferId(request),
+      day,
+      created_at: now,
+      shop_id: intent.shop?.shopId ?? null,
+      shop_order_id: intent.shop?.orderId ?? null,
+      refund_of_payment_id: intent.refundOf?.paymentId ?? null,
+    });
+    if (!limited && intent.refundOf === null) {
+      // Nothing to check against other payments: record it in a statement shared with concurrent
+      // requests. A refusal (a retry of a live request, a paid order) is judged one by one below.
+      const payment = record(this.deps.ids.next('pay'));
+      const opened = await this.batches.open({ payment, bills: billsFor(intent, payment) });
+      if (opened !== undefined) return opened;
+    }
     return this.deps.sql.begin(async (tx) => {
       if (limited) await lockUserGuard(tx, user.id);
       const refundOf = intent.refundOf;
@@ -377,26 +409,7 @@ export class Payments {
         });
         if (breach !== undefined) throw limitError(breach);
       }
-      const inserted = await insertPendingPayment(tx, {
-        id: this.deps.ids.next('pay'),
-        kind,
-        user_id: user.id,
-        payee_user_id: intent.payee?.id ?? null,
-        card_id: intent.card?.id ?? null,
-        debit_account_id: intent.debitAccountId,
-        credit_account_id: intent.creditAccountId,
-        amount_minor: intent.amountMinor,
-        currency: 'CNY',
-        memo: intent.memo,
-        request_key: requestKey,
-        request_sha256: fingerprint,
-        ledger_transfer_id: ledgerTransferId(request),
-        day,
-        created_at: now,
-        shop_id: intent.shop?.shopId ?? null,
-        shop_order_id: intent.shop?.orderId ?? null,
-        refund_of_payment_id: refundOf?.paymentId ?? null,
-      });
+      const inserted = await insertPendingPayment(tx, record(this.deps.ids.next('pay')));
       if (inserted === undefined) {
         // An unlimited payment takes no lock: a concurrent attempt of the same request won.
         const raced = await selectLivePayment(tx, request);
@@ -411,7 +424,7 @@ export class Payments {
   /** Moves the money of a pending payment (once, by its ledger id) and records the outcome. */
   private async settle(payment: PaymentRow): Promise<PaymentOutcome> {
     if (payment.status === 'succeeded')
-      return { bill: await getBill(this.deps.sql, payment.user_id, payment.id), created: false };
+      return { bill: await this.bill(payment.user_id, payment.id), created: false };
     const result = await this.deps.ledger.transfer(
       toLedgerTransfer({
         ledgerTransferId: payment.ledger_transfer_id,
@@ -434,18 +447,16 @@ export class Payments {
       if (failed === undefined) return this.settledElsewhere(payment);
       throw new DomainError(code, { detail: result.detail });
     }
-    const succeeded =
-      (await markSucceeded(this.deps.sql, payment.id, now)) ??
-      (await selectLivePayment(this.deps.sql, {
-        userId: payment.user_id,
-        kind: payment.kind,
-        requestKey: payment.request_key,
-      }));
-    assert(succeeded !== undefined, 'a payment whose transfer exists has a live row');
-    return {
-      bill: await getBill(this.deps.sql, payment.user_id, succeeded.id),
-      created: result.status === 'created',
-    };
+    const created = result.status === 'created';
+    const bill = await this.batches.succeed(payment.id);
+    if (bill !== undefined) return { bill: toBill(bill), created };
+    const live = await selectLivePayment(this.deps.sql, {
+      userId: payment.user_id,
+      kind: payment.kind,
+      requestKey: payment.request_key,
+    });
+    assert(live !== undefined, 'a payment whose transfer exists has a live row');
+    return { bill: await this.bill(payment.user_id, live.id), created };
   }
 
   /** Our submission failed but the row had already left pending: report what the row says. */
@@ -453,7 +464,7 @@ export class Payments {
     const row = await selectPayment(this.deps.sql, payment.id);
     assert(row !== undefined, 'a payment row is never deleted');
     if (row.status === 'succeeded')
-      return { bill: await getBill(this.deps.sql, row.user_id, row.id), created: false };
+      return { bill: await this.bill(row.user_id, row.id), created: false };
     assert(row.failure_code !== null, 'a failed payment has a failure code');
     throw new DomainError(
       row.failure_code,
@@ -506,7 +517,11 @@ export class Payments {
   }
 
   getBill(userId: string, billId: string): Promise<Bill> {
-    return getBill(this.deps.sql, userId, billId);
+    return this.bill(userId, billId);
+  }
+
+  private async bill(userId: string, paymentId: string): Promise<Bill> {
+    return requireBill(await this.batches.bill({ userId, paymentId }), paymentId);
   }
 
   /** A month's totals; without a month, the current Asia/Shanghai month. */
@@ -525,8 +540,10 @@ function sameRequest(existing: PaymentRow, fingerprint: string): PaymentRow {
   return existing;
 }
 
+type BillSource = Pick<PaymentRow, 'id' | 'kind' | 'amount_minor' | 'created_at'>;
+
 /** The bill lines a payment leaves: one for a card payment, one per side for a transfer. */
-function billsFor(intent: Intent, payment: PaymentRow): NewBill[] {
+function billsFor(intent: Intent, payment: BillSource): NewBill[] {
   const base = {
     paymentId: payment.id,
     kind: payment.kind,

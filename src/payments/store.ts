@@ -1,5 +1,5 @@
 import { assert } from '../kernel/assert.ts';
-import type { Sql, TransactionSql } from '../kernel/db.ts';
+import { relaxedCommit, type Sql, type TransactionSql } from '../kernel/db.ts';
 import type { BankCode, BillDirection, DaySums, PaymentKind, PaymentStatus } from './model.ts';
 
 /** SQL for payments: the only file that touches payments_* tables. */
@@ -191,6 +191,56 @@ export async function insertPendingPayment(
   return rows[0];
 }
 
+/**
+ * Inserts many pending payments and their bills in one statement (the batched path of unlimited
+ * payments). Returns the payments inserted; one that conflicts with a live payment of its request
+ * (or any other unique index) is skipped with its bills, for the caller to settle one by one.
+ */
+export async function insertPendingPayments(
+  db: Db,
+  payments: readonly NewPayment[],
+  bills: readonly NewBill[],
+): Promise<PaymentRow[]> {
+  const p = <T>(pick: (payment: NewPayment) => T): T[] => payments.map(pick);
+  const b = <T>(pick: (bill: NewBill) => T): T[] => bills.map(pick);
+  return db<PaymentRow[]>`
+    WITH inserted AS (
+      INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
+        credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id)
+      SELECT id, kind, 'pending', user_id, payee_user_id, card_id, debit_account_id,
+        credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id
+      FROM unnest(${p((x) => x.id)}::text[], ${p((x) => x.kind)}::text[], ${p((x) => x.user_id)}::text[],
+        ${p((x) => x.payee_user_id)}::text[], ${p((x) => x.card_id)}::text[],
+        ${p((x) => x.debit_account_id)}::text[], ${p((x) => x.credit_account_id)}::text[],
+        ${p((x) => x.amount_minor.toString())}::int8[], ${p((x) => x.currency)}::text[],
+        ${p((x) => x.memo)}::text[], ${p((x) => x.request_key)}::text[], ${p((x) => x.request_sha256)}::text[],
+        ${p((x) => x.ledger_transfer_id)}::text[], ${p((x) => x.day)}::date[],
+        ${p((x) => x.created_at.toISOString())}::timestamptz[], ${p((x) => x.shop_id)}::text[],
+        ${p((x) => x.shop_order_id)}::text[], ${p((x) => x.refund_of_payment_id)}::text[])
+        AS x(id, kind, user_id, payee_user_id, card_id, debit_account_id, credit_account_id,
+          amount_minor, currency, memo, request_key, request_sha256, ledger_transfer_id, day,
+          created_at, shop_id, shop_order_id, refund_of_payment_id), ${relaxedCommit(db)}
+      ON CONFLICT DO NOTHING
+      RETURNING *
+    ), bills AS (
+      INSERT INTO payments_bills (user_id, payment_id, direction, kind, amount_minor,
+        counterparty_user_id, counterparty_name, counterparty_mobile_masked, created_at)
+      SELECT x.user_id, x.payment_id, x.direction, x.kind, x.amount_minor, x.counterparty_user_id,
+        x.counterparty_name, x.counterparty_mobile_masked, x.created_at
+      FROM unnest(${b((x) => x.userId)}::text[], ${b((x) => x.paymentId)}::text[],
+        ${b((x) => x.direction)}::text[], ${b((x) => x.kind)}::text[],
+        ${b((x) => x.amountMinor.toString())}::int8[], ${b((x) => x.counterpartyUserId)}::text[],
+        ${b((x) => x.counterpartyName)}::text[], ${b((x) => x.counterpartyMobileMasked)}::text[],
+        ${b((x) => x.createdAt.toISOString())}::timestamptz[])
+        AS x(user_id, payment_id, direction, kind, amount_minor, counterparty_user_id,
+          counterparty_name, counterparty_mobile_masked, created_at)
+      WHERE x.payment_id IN (SELECT id FROM inserted)
+    )
+    SELECT * FROM inserted`;
+}
+
 export async function insertBills(tx: TransactionSql, bills: readonly NewBill[]): Promise<void> {
   for (const bill of bills) {
     await tx`
@@ -229,6 +279,27 @@ export async function markSucceeded(
     if (isUniqueViolation(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * `markSucceeded` for many payments in one statement, returning each one's bill as its payer
+ * sees it; throws a unique violation as `markSucceeded` does.
+ */
+export async function markManySucceeded(
+  db: Db,
+  paymentIds: readonly string[],
+  now: Date,
+): Promise<BillRow[]> {
+  return db<BillRow[]>`
+    WITH p AS (
+      UPDATE payments p SET status = 'succeeded', completed_at = coalesce(p.completed_at, ${now}),
+        failure_code = NULL, failure_detail = NULL
+      FROM unnest(${paymentIds as string[]}::text[]) AS x(id), ${relaxedCommit(db)}
+      WHERE p.id = x.id RETURNING p.*
+    )
+    SELECT ${billColumns(db)}
+    FROM p JOIN payments_bills b ON b.payment_id = p.id AND b.user_id = p.user_id
+      LEFT JOIN payments_cards c ON c.id = p.card_id`;
 }
 
 /** Records a failure, unless the payment is no longer pending (a racing attempt settled it). */
@@ -292,17 +363,18 @@ export async function selectBills(db: Db, userId: string, filter: BillFilter): P
     LIMIT ${filter.limit}`;
 }
 
-export async function selectBill(
+/** Many users' bills by (user, payment) in one statement; invisible ones are left out. */
+export async function selectBillsByKey(
   db: Db,
-  userId: string,
-  paymentId: string,
-): Promise<BillRow | undefined> {
-  const rows = await db<BillRow[]>`
-    SELECT ${billColumns(db)}
+  keys: readonly { readonly userId: string; readonly paymentId: string }[],
+): Promise<(BillRow & { user_id: string })[]> {
+  return db<(BillRow & { user_id: string })[]>`
+    SELECT b.user_id, ${billColumns(db)}
     FROM payments_bills b JOIN payments p ON p.id = b.payment_id
       LEFT JOIN payments_cards c ON c.id = p.card_id
-    WHERE b.user_id = ${userId} AND b.payment_id = ${paymentId} AND ${visible(db)}`;
-  return rows[0];
+    WHERE (b.user_id, b.payment_id) IN (
+        SELECT * FROM unnest(${keys.map((k) => k.userId)}::text[], ${keys.map((k) => k.paymentId)}::text[]))
+      AND ${visible(db)}`;
 }
 
 export interface BillSumRow {

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
+import assert from 'node:assert/strict';
 import { buildApp, type App } from '../app.ts';
+import { reconcile } from '../ledger/index.ts';
 import { FakeClock } from '../kernel/clock.ts';
 import { loadConfig } from '../kernel/config.ts';
 import { SeededRandom } from '../kernel/random.ts';
@@ -39,6 +41,13 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Closes a test app after checking that its ledger reconciles (every money test ends so). */
+export async function closeReconciled(t: TestApp): Promise<void> {
+  const report = await reconcile(t.db.sql);
+  await t.close();
+  assert.equal(report.ok, true, JSON.stringify(report.problems));
 }
 
 export interface TestUser {

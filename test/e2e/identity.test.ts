@@ -100,14 +100,16 @@ describe('payment PIN', () => {
   });
 
   test('5 wrong PINs lock payments for 15 minutes', async () => {
-    const user = await signUpUser(t.app);
+    const signedUp = await signUpUser(t.app);
+    const user = await t.app.identity.getUser(signedUp.id);
+    assert.ok(user !== undefined);
     for (let attempt = 1; attempt <= 4; attempt++) {
-      await assert.rejects(t.app.identity.verifyPin(user.id, '000001'), /wrong/);
+      await assert.rejects(t.app.identity.verifyPin(user, '000001'), /wrong/);
     }
-    await assert.rejects(t.app.identity.verifyPin(user.id, '000001'), (error: { code?: string }) => error.code === 'identity.pin_locked');
-    await assert.rejects(t.app.identity.verifyPin(user.id, testPin), (error: { code?: string }) => error.code === 'identity.pin_locked');
+    await assert.rejects(t.app.identity.verifyPin(user, '000001'), (error: { code?: string }) => error.code === 'identity.pin_locked');
+    await assert.rejects(t.app.identity.verifyPin(user, testPin), (error: { code?: string }) => error.code === 'identity.pin_locked');
     t.clock.advance(15 * 60_000 + 1);
-    await t.app.identity.verifyPin(user.id, testPin);
+    await t.app.identity.verifyPin(user, testPin);
   });
 });
 

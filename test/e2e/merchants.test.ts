@@ -8,9 +8,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reconcile } from '../../src/ledger/index.ts';
 import {
   asUser,
+  closeReconciled,
   createTestApp,
   testPin,
   type TestApp,
@@ -28,11 +28,7 @@ let t: TestApp;
 before(async () => {
   t = await createTestApp();
 });
-after(async () => {
-  const report = await reconcile(t.db.sql);
-  await t.close();
-  assert.equal(report.ok, true, JSON.stringify(report.problems));
-});
+after(() => closeReconciled(t));
 
 const yuan = (amount: number): bigint => BigInt(amount) * 100n;
 

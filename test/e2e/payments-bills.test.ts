@@ -10,9 +10,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { reconcile } from '../../src/ledger/index.ts';
 import {
   asUser,
+  closeReconciled,
   createTestApp,
   testPin,
   type TestApp,
@@ -91,11 +91,7 @@ before(async () => {
   );
 });
 
-after(async () => {
-  const report = await reconcile(t.db.sql);
-  await t.close();
-  assert.equal(report.ok, true, JSON.stringify(report.problems));
-});
+after(() => closeReconciled(t));
 
 async function ids(user: TestUser, query: string): Promise<string[]> {
   const response = await asUser(t.app, user, 'GET', `/v1/bills${query}`);

@@ -11,8 +11,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reconcile } from '../../src/ledger/index.ts';
-import { asUser, createTestApp, testPin, type TestApp } from '../../src/testing/app.ts';
+import { asUser, closeReconciled, createTestApp, testPin, type TestApp } from '../../src/testing/app.ts';
 import {
   balanceMinor,
   bankBalanceMinor,
@@ -30,11 +29,7 @@ let t: TestApp;
 before(async () => {
   t = await createTestApp();
 });
-after(async () => {
-  const report = await reconcile(t.db.sql);
-  await t.close();
-  assert.equal(report.ok, true, JSON.stringify(report.problems));
-});
+after(() => closeReconciled(t));
 
 const day = 24 * 3600_000;
 const yuan = (amount: number): bigint => BigInt(amount) * 100n;

@@ -1,0 +1,161 @@
+/**
+ * Goal: the statements that concurrent payments share (kernel/batch.ts, ADR 0006) answer each
+ * request exactly as its one-by-one form would: many transfers at once each move their money once
+ * and get their own bill; one Idempotency-Key claimed twice in one batch is claimed once; a batch
+ * mixing fresh, replayed and reused keys sorts them; a wrong PIN in a batch fails alone; the
+ * relaxed commit of those statements does not leak into the pooled session.
+ * Method: the whole app on a test schema and a fake clock, many `app.inject()` calls in flight at
+ * once; the idempotency store is also called directly, in one tick, so its batches are known.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IdempotencyStore } from '../../src/http/idempotency.ts';
+import { connect, relaxedCommit } from '../../src/kernel/db.ts';
+import { asUser, closeReconciled, createTestApp, testPin, type TestApp } from '../../src/testing/app.ts';
+import {
+  balanceMinor,
+  fundedUser,
+  newUser,
+  send,
+  verifyRealName,
+  type BillJsonForTest,
+} from '../../src/payments/testing.ts';
+
+let t: TestApp;
+before(async () => {
+  t = await createTestApp();
+});
+after(() => closeReconciled(t));
+
+async function verifiedFunded(amountMinor: bigint) {
+  const user = await newUser(t.app);
+  await fundedUser(t.app, user, amountMinor);
+  await verifyRealName(t.app, user);
+  return user;
+}
+
+describe('concurrent payments through shared statements', () => {
+  test('forty transfers at once each move their money once and get their own bill', async () => {
+    // Two payers: each may make 30 payments a minute.
+    const payers = [await verifiedFunded(10_000n), await verifiedFunded(10_000n)] as const;
+    const payees = await Promise.all(Array.from({ length: 4 }, () => newUser(t.app)));
+    const payerOf = (index: number) => payers[index % 2 === 0 ? 0 : 1];
+    const payeeOf = (index: number) => payees[index % payees.length];
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, index) =>
+        send(t.app, payerOf(index), {
+          toUserId: payeeOf(index)?.id,
+          amountMinor: String(index + 1),
+          memo: `n${String(index)}`,
+        }),
+      ),
+    );
+    const bills = responses.map((response) => {
+      assert.equal(response.statusCode, 201, response.body);
+      return response.json<BillJsonForTest>();
+    });
+    assert.equal(new Set(bills.map((bill) => bill.id)).size, 40);
+    bills.forEach((bill, index) => {
+      assert.equal(bill.amountMinor, String(index + 1));
+      assert.equal(bill.memo, `n${String(index)}`);
+      assert.equal(bill.status, 'succeeded');
+      assert.equal(bill.counterparty.userId, payeeOf(index)?.id);
+    });
+    const sentBy = (parity: number) =>
+      bills.reduce((sum, bill, index) => (index % 2 === parity ? sum + BigInt(bill.amountMinor) : sum), 0n);
+    for (const [parity, payer] of payers.entries()) {
+      assert.equal(await balanceMinor(t.app, payer.walletAccountId), 10_000n - sentBy(parity));
+      const listed = await asUser(t.app, payer, 'GET', '/v1/bills?limit=100&kind=p2p');
+      assert.equal(listed.json<{ bills: unknown[] }>().bills.length, 20);
+    }
+    let receivedMinor = 0n;
+    for (const payee of payees) receivedMinor += await balanceMinor(t.app, payee.walletAccountId);
+    assert.equal(receivedMinor, BigInt((40 * 41) / 2));
+  });
+
+  test('one key sent five times at once moves the money once; the rest replay or wait', async () => {
+    const payer = await verifiedFunded(1_000n);
+    const payee = await newUser(t.app);
+    const headers = { 'idempotency-key': 'same-key-5x' };
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        send(t.app, payer, { toUserId: payee.id, amountMinor: '70' }, headers),
+      ),
+    );
+    const statuses = responses.map((response) => response.statusCode);
+    assert.ok(statuses.includes(201), statuses.join());
+    assert.ok(statuses.every((status) => status === 201 || status === 409), statuses.join());
+    const ids = new Set(responses.filter((r) => r.statusCode === 201).map((r) => r.json<BillJsonForTest>().id));
+    assert.equal(ids.size, 1);
+    assert.equal(await balanceMinor(t.app, payee.walletAccountId), 70n);
+    const retried = await send(t.app, payer, { toUserId: payee.id, amountMinor: '70' }, headers);
+    assert.equal(retried.statusCode, 201);
+    assert.equal(retried.headers['idempotency-replayed'], 'true');
+    assert.equal(await balanceMinor(t.app, payee.walletAccountId), 70n);
+  });
+
+  test('a wrong PIN among concurrent payments fails alone and moves nothing', async () => {
+    const payer = await verifiedFunded(1_000n);
+    const other = await verifiedFunded(1_000n);
+    const payee = await newUser(t.app);
+    const [good, wrong, alsoGood] = await Promise.all([
+      send(t.app, payer, { toUserId: payee.id, amountMinor: '10' }),
+      send(t.app, other, { toUserId: payee.id, amountMinor: '20', pin: '000001' }),
+      send(t.app, payer, { toUserId: payee.id, amountMinor: '30', pin: testPin }),
+    ]);
+    assert.equal(good?.statusCode, 201);
+    assert.equal(alsoGood?.statusCode, 201);
+    assert.equal(wrong?.json<{ code: string }>().code, 'identity.pin_wrong');
+    assert.equal(await balanceMinor(t.app, other.walletAccountId), 1_000n);
+    assert.equal(await balanceMinor(t.app, payee.walletAccountId), 40n);
+  });
+});
+
+describe('idempotency claims in one batch', () => {
+  const scope = (key: string) => ({ principal: 'usr_batch', route: 'POST /v1/test', key });
+
+  test('fresh, duplicate, replayed and reused keys in one batch each get their own answer', async () => {
+    const store = new IdempotencyStore({ sql: t.db.sql, clock: t.clock });
+    const done = await store.claim(scope('done'), 'a'.repeat(64));
+    assert.equal(done.kind, 'claimed');
+    if (done.kind !== 'claimed') return;
+    assert.equal(await store.complete(done.claim, { statusCode: 201, contentType: 'application/json', body: '{"ok":true}' }), true);
+    // All five in one tick: one statement claims the fresh ones, the rest are answered one by one.
+    const [fresh, first, second, replay, reused] = await Promise.all([
+      store.claim(scope('fresh'), 'b'.repeat(64)),
+      store.claim(scope('twice'), 'c'.repeat(64)),
+      store.claim(scope('twice'), 'c'.repeat(64)),
+      store.claim(scope('done'), 'a'.repeat(64)),
+      store.claim(scope('done'), 'd'.repeat(64)),
+    ]);
+    assert.equal(fresh?.kind, 'claimed');
+    assert.deepEqual([first?.kind, second?.kind].sort(), ['claimed', 'in_flight']);
+    assert.equal(replay?.kind, 'replay');
+    if (replay?.kind === 'replay') assert.equal(replay.response.body, '{"ok":true}');
+    assert.equal(reused?.kind, 'reused');
+  });
+
+  test('completions in one batch are fenced by attempt, each on its own', async () => {
+    const store = new IdempotencyStore({ sql: t.db.sql, clock: t.clock });
+    const a = await store.claim(scope('fence-a'), 'e'.repeat(64));
+    const b = await store.claim(scope('fence-b'), 'e'.repeat(64));
+    assert.ok(a.kind === 'claimed' && b.kind === 'claimed');
+    const response = { statusCode: 200, contentType: null, body: 'done' };
+    const [good, stale] = await Promise.all([
+      store.complete(a.claim, response),
+      store.complete({ ...b.claim, attempt: b.claim.attempt + 1 }, response),
+    ]);
+    assert.deepEqual([good, stale], [true, false]);
+  });
+});
+
+test('a relaxed commit applies to its own statement only, not to the pooled session', async () => {
+  const sql = connect({ url: t.db.url, schema: t.db.schema, poolSize: 1 });
+  try {
+    await sql`SELECT 1 FROM ${relaxedCommit(sql)}`;
+    const [row] = await sql<{ synchronous_commit: string }[]>`SHOW synchronous_commit`;
+    assert.equal(row?.synchronous_commit, 'on');
+  } finally {
+    await sql.end();
+  }
+});
