@@ -18,7 +18,7 @@ import { Social, socialRoutes } from './social/index.ts';
 import { Ledger } from './ledger/index.ts';
 import { adminRoutes, Operators } from './operator/index.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
-import { Payments, paymentsRoutes, Shops, shopsRoutes } from './payments/index.ts';
+import { PayCodes, payCodesRoutes, Payments, paymentsRoutes, Shops, shopsRoutes } from './payments/index.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -39,6 +39,7 @@ export interface App {
   readonly ledger: Ledger;
   readonly identity: Identity;
   readonly payments: Payments;
+  readonly payCodes: PayCodes;
   readonly social: Social;
   readonly operators: Operators;
   readonly idempotency: IdempotencyStore;
@@ -118,6 +119,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await http.register(paymentsRoutes, { prefix: '/v1', payments, identity, pinRateMax: 30 });
   const shops = new Shops({ sql, clock, ids, ledger, payments });
   await http.register(shopsRoutes, { prefix: '/v1', shops, identity, pinRateMax: 30 });
+  const payCodes = new PayCodes({ sql, clock, random, ids, identity, payments, shops, noPinMaxMinor: config.payCodeNoPinMaxMinor });
+  await http.register(payCodesRoutes, { prefix: '/v1', payCodes, identity, pinRateMax: 30 });
   const operators = new Operators({ sql, clock, random, ids });
   await http.register(adminRoutes, { prefix: '/v1/admin', operators, identity, ledger, sql });
   const social = new Social({ sql, clock, ids, users: identity });
@@ -130,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     batchSizeMax: config.ledger.batchSizeMax,
   });
   if (!(await registerWebApp(http))) http.log.warn('web/dist is missing: run `npm run build` to serve the web app at /');
-  const maintenance = createMaintenance({ ledger, payments, idempotency, clock, http });
+  const maintenance = createMaintenance({ ledger, payments, payCodes, idempotency, clock, http });
   let maintenanceTimer: NodeJS.Timeout | undefined;
   http.addHook('onClose', async () => {
     clearInterval(maintenanceTimer);
@@ -143,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ledger,
     identity,
     payments,
+    payCodes,
     social,
     operators,
     idempotency,
@@ -169,6 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 function createMaintenance(deps: {
   readonly ledger: Ledger;
   readonly payments: Payments;
+  readonly payCodes: PayCodes;
   readonly idempotency: IdempotencyStore;
   readonly clock: Clock;
   readonly http: FastifyInstance;
@@ -186,6 +191,8 @@ function createMaintenance(deps: {
       // Payments left pending by requests that died are closed on the same slow cadence.
       const stale = await deps.payments.settleStale();
       if (stale.succeeded + stale.failed > 0) deps.http.log.info(stale, 'stale payments settled');
+      const charges = await deps.payCodes.settleStale();
+      if (charges > 0) deps.http.log.info({ charges }, 'stale payment-code charges finished');
     }
     if (expired > 0 || (pruned ?? 0) > 0)
       deps.http.log.info({ expired, pruned }, 'maintenance pass');

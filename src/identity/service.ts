@@ -218,13 +218,28 @@ export class Identity {
     await this.checkPin(user, pin);
   }
 
+  /**
+   * For a payment whose PIN is waived (a small payment-code charge): the user must still have a
+   * PIN, and a PIN lock stops these payments too.
+   */
+  async assertCanPay(authUser: AuthUser): Promise<void> {
+    const user = this.authenticatedRows.get(authUser) ?? (await this.userRow(authUser.id));
+    if (user === undefined) throw new DomainError('identity.user_not_found');
+    if (user.pin_hash === null) throw new DomainError('identity.pin_not_set', { detail: 'set a payment PIN first' });
+    this.assertPinUnlocked(user);
+  }
+
+  private assertPinUnlocked(user: UserRow): void {
+    if (user.pin_locked_until !== null && user.pin_locked_until > this.deps.clock.now()) {
+      throw new DomainError('identity.pin_locked', { detail: `payments are locked until ${user.pin_locked_until.toISOString()}`, lockedUntil: user.pin_locked_until.toISOString() });
+    }
+  }
+
   private async checkPin(user: UserRow, pin: string): Promise<void> {
     const userId = user.id;
     if (user.pin_hash === null) throw new DomainError('identity.pin_not_set', { detail: 'set a payment PIN first' });
     const now = this.deps.clock.now();
-    if (user.pin_locked_until !== null && user.pin_locked_until > now) {
-      throw new DomainError('identity.pin_locked', { detail: `payments are locked until ${user.pin_locked_until.toISOString()}`, lockedUntil: user.pin_locked_until.toISOString() });
-    }
+    this.assertPinUnlocked(user);
     if (!isPinFormat(pin) || !(await this.pinMatches(user.id, pin, user.pin_hash))) {
       const lockUntil = new Date(now.getTime() + pinLockMs);
       const locked = await recordFailure(this.deps.sql, userId, 'pin', pinFailuresMax, lockUntil);

@@ -18,6 +18,8 @@ export interface Config {
   /** Create demo users, bills and an operator on an empty database (QIANBAO_DEMO=0 turns it off). */
   readonly seedDemo: boolean;
   readonly ledger: LedgerConfig;
+  /** Payment-code charges up to this many fen go through without the payer's PIN (小额免密); 0 turns it off. */
+  readonly payCodeNoPinMaxMinor: bigint;
 }
 
 export interface LedgerConfig {
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env): Config {
     operatorToken: text(env, 'QIANBAO_OPERATOR_TOKEN'),
     seedDemo: text(env, 'QIANBAO_DEMO') !== '0',
     pinKey: text(env, 'QIANBAO_PIN_KEY'),
+    payCodeNoPinMaxMinor: BigInt(integer(env, 'QIANBAO_PAY_CODE_NO_PIN_MAX_FEN', 20_000, 0, 100_000)),
     ledger: {
       transferAmountMaxMinor: BigInt(
         integer(env, 'QIANBAO_TRANSFER_MAX_MINOR', 100_000_000_000, 1, Number.MAX_SAFE_INTEGER),

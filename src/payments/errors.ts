@@ -52,6 +52,13 @@ export const paymentsErrors = registerErrors('payments', {
     title: "Enter the amount: the shop's code has none",
     retryable: false,
   },
+  pay_code_invalid: {
+    status: 422,
+    title: 'The payment code is unknown, used or expired',
+    retryable: false,
+  },
+  charge_not_found: { status: 404, title: 'No such charge', retryable: false },
+  charge_not_awaiting: { status: 409, title: 'The charge is not waiting for confirmation', retryable: false },
   shop_payment_not_found: { status: 404, title: 'No such shop payment', retryable: false },
   refund_exceeds_payment: {
     status: 422,

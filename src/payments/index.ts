@@ -9,6 +9,8 @@ export type { Card } from './cards.ts';
 export { paymentsRoutes, type PaymentsRoutesOptions } from './routes.ts';
 export { Shops, type ShopsDeps } from './shops.ts';
 export { shopsRoutes, type ShopsRoutesOptions } from './shops-routes.ts';
+export { PayCodes, payCodeLifetimeMs, chargeConfirmWindowMs, type Charge } from './pay-codes.ts';
+export { payCodesRoutes, type PayCodesRoutesOptions } from './pay-codes-routes.ts';
 export { paymentsErrors } from './errors.ts';
 export type { Bill, BillPage, MonthSummary } from './bills.ts';
 export {

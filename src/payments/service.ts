@@ -144,7 +144,11 @@ export interface ShopTarget {
   readonly code: string;
 }
 
-export type ShopPaymentInput = MoneyInput & { readonly target: ShopTarget };
+export type ShopPaymentInput = Omit<MoneyInput, 'pin'> & {
+  /** Null when the payer's PIN is waived: a small payment-code charge (小额免密). */
+  readonly pin: string | null;
+  readonly target: ShopTarget;
+};
 
 export interface RefundInput {
   readonly amountMinor: bigint;
@@ -269,7 +273,8 @@ export class Payments {
   async payShop(user: AuthUser, input: ShopPaymentInput): Promise<PaymentOutcome> {
     const owner = await this.deps.identity.getUser(input.target.ownerUserId);
     assert(owner !== undefined, 'a shop has an owner');
-    await this.deps.identity.verifyPin(user, input.pin);
+    if (input.pin === null) await this.deps.identity.assertCanPay(user);
+    else await this.deps.identity.verifyPin(user, input.pin);
     const paying = this.pay({
       ...this.baseIntent('shop', user, input),
       memo: null,
@@ -313,7 +318,7 @@ export class Payments {
     });
   }
 
-  private baseIntent(kind: PaymentKind, user: AuthUser, input: MoneyInput) {
+  private baseIntent(kind: PaymentKind, user: AuthUser, input: Omit<MoneyInput, 'pin'>) {
     return { kind, user, requestKey: input.requestKey, amountMinor: input.amountMinor };
   }
 

@@ -338,7 +338,15 @@ export class Shops {
     throw targetNotFound();
   }
 
-  private async requireOwnShop(userId: string): Promise<ShopRow> {
+  /** A shop by id, which the caller already holds (a charge's shop). */
+  async shopRow(shopId: string): Promise<ShopRow> {
+    const row = await selectShop(this.deps.sql, shopId);
+    assert(row !== undefined, `shop ${shopId} exists`);
+    return row;
+  }
+
+  /** The user's own shop, or 404 `payments.shop_not_found`. */
+  async requireOwnShop(userId: string): Promise<ShopRow> {
     const row = await selectShopByOwner(this.deps.sql, userId);
     if (row === undefined) {
       throw new DomainError('payments.shop_not_found', { detail: 'you have not opened a shop' });
@@ -359,7 +367,7 @@ function shopAlreadyOpen(): DomainError {
 }
 
 /** What a payment to (or refund from) a shop needs to know of the shop. */
-function shopTarget(
+export function shopTarget(
   shop: { readonly id: string; readonly name: string; readonly account_id: string; readonly owner_user_id: string },
   orderId: string | null,
   code: string,

@@ -48,6 +48,13 @@ before(async () => {
   const shopPayment = await asUser(t.app, c, 'POST', '/v1/shop-payments', { code: shop.json<{ receiveCode: string }>().receiveCode, amountMinor: '200', pin: testPin });
   assert.equal(shopPayment.statusCode, 201, shopPayment.body);
   ids['shopPayment'] = shopPayment.json<{ id: string }>().id;
+  // A's shop charges C's payment code for more than the no-PIN amount: it waits for C's PIN.
+  // B has a shop too, so B's 404 on A's charge is about the charge, not a missing shop.
+  const code = (await asUser(t.app, c, 'POST', '/v1/me/pay-code')).json<{ code: string }>().code;
+  const charge = await asUser(t.app, a, 'POST', '/v1/shops/mine/charges', { payCode: code, amountMinor: '30000' });
+  assert.equal(charge.json<{ status: string }>().status, 'awaiting_pin', charge.body);
+  ids['charge'] = charge.json<{ id: string }>().id;
+  assert.equal((await asUser(t.app, b, 'POST', '/v1/shops', { name: 'B shop' })).statusCode, 201);
 });
 after(async () => {
   await t.close();
@@ -76,6 +83,9 @@ const probes: Probe[] = [
   { method: 'POST', pattern: '/v1/groups/:groupId/leave', url: () => `/v1/groups/${ids['group'] ?? ''}/leave`, expected: 404 },
   { method: 'GET', pattern: '/v1/shops/mine/orders/:id', url: () => `/v1/shops/mine/orders/${ids['order'] ?? ''}`, expected: 404 },
   { method: 'POST', pattern: '/v1/shop-payments/:id/refunds', url: () => `/v1/shop-payments/${ids['shopPayment'] ?? ''}/refunds`, body: () => ({ amountMinor: '100' }), expected: 404 },
+  { method: 'GET', pattern: '/v1/shops/mine/charges/:id', url: () => `/v1/shops/mine/charges/${ids['charge'] ?? ''}`, expected: 404 },
+  { method: 'POST', pattern: '/v1/me/code-charges/:id/confirm', url: () => `/v1/me/code-charges/${ids['charge'] ?? ''}/confirm`, body: () => ({ pin: testPin }), expected: 404 },
+  { method: 'POST', pattern: '/v1/me/code-charges/:id/decline', url: () => `/v1/me/code-charges/${ids['charge'] ?? ''}/decline`, expected: 404 },
   { method: 'GET', pattern: '/v1/admin/users/:id', url: () => `/v1/admin/users/${a.id}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id', url: () => `/v1/ledger/accounts/${a.walletAccountId}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id/statement', url: () => `/v1/ledger/accounts/${a.walletAccountId}/statement`, expected: 401 },
@@ -112,12 +122,13 @@ test("another user's ids answer 404 (or 401 on operator routes) and change nothi
 });
 
 async function snapshot(): Promise<unknown> {
-  const [row] = await t.db.sql<{ cards: bigint; payments: bigint; requests: bigint; members: bigint; refunds: bigint; seq: bigint }[]>`
+  const [row] = await t.db.sql<{ cards: bigint; payments: bigint; requests: bigint; members: bigint; refunds: bigint; waiting: bigint; seq: bigint }[]>`
     SELECT (SELECT count(*) FROM payments_cards)::int8 AS cards,
            (SELECT count(*) FROM payments)::int8 AS payments,
            (SELECT count(*) FROM social_friend_requests)::int8 AS requests,
            (SELECT count(*) FROM social_group_members)::int8 AS members,
            (SELECT count(*) FROM payments WHERE kind = 'refund')::int8 AS refunds,
+           (SELECT count(*) FROM payments_code_charges WHERE status = 'awaiting_pin')::int8 AS waiting,
            (SELECT last_seq FROM ledger_chain_head) AS seq`;
   return row;
 }
