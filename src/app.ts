@@ -39,6 +39,7 @@ export interface App {
   readonly ledger: Ledger;
   readonly identity: Identity;
   readonly payments: Payments;
+  readonly shops: Shops;
   readonly payCodes: PayCodes;
   readonly social: Social;
   readonly operators: Operators;
@@ -146,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ledger,
     identity,
     payments,
+    shops,
     payCodes,
     social,
     operators,

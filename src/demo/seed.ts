@@ -5,12 +5,16 @@ import type { Random } from '../kernel/random.ts';
 
 /**
  * Demo data for a newcomer: on an empty database `npm start` creates two users with balances and
- * a few bills between them, and an operator for /admin, then prints how to log in. Everything goes
+ * a few bills between them, a shop (Bob's) that Alice has paid and been partly refunded by, and an
+ * operator for /admin, then prints how to log in. Everything goes
  * through the real services (sign-up, PIN, card, top-up, transfer), so the ledger is as real as
  * any user's. Runs only when there are no users, so it never touches a database in use.
  */
 export const demoPassword = 'demo-pass-1';
 export const demoPin = '802413';
+const demoShopName = '小红面馆 Bob\'s Noodles';
+const demoShopPaymentMinor = 3_200n;
+const demoShopRefundMinor = 500n;
 
 export interface DemoSeed {
   readonly users: { readonly name: string; readonly mobile: string }[];
@@ -37,6 +41,10 @@ export async function seedDemoIfEmpty(app: App, sql: Sql, random: Random): Promi
   if (alice !== undefined && bob !== undefined) {
     await app.payments.transfer(alice, { toMobile: bob.mobile, amountMinor: 8_880n, memo: '午饭 lunch', pin: demoPin, requestKey: 'demo-p2p-1' });
     await app.payments.transfer(bob, { toMobile: alice.mobile, amountMinor: 2_000n, memo: '咖啡 coffee', pin: demoPin, requestKey: 'demo-p2p-2' });
+    await app.shops.openShop(bob, { name: demoShopName });
+    const shop = await app.shops.myShop(bob.id);
+    const paid = await app.shops.pay(alice, { code: shop.receiveCode, amountMinor: demoShopPaymentMinor, pin: demoPin, requestKey: 'demo-shop-1' });
+    await app.shops.refund(bob, { paymentId: paid.bill.id, amountMinor: demoShopRefundMinor, requestKey: 'demo-refund-1' });
   }
   const operatorPassword = Buffer.from(random.bytes(12)).toString('base64url');
   await app.operators.create({ username: 'admin', password: operatorPassword, role: 'admin', displayName: 'Demo admin' });
@@ -49,7 +57,7 @@ export function describeSeed(seed: DemoSeed, baseUrl: string): string {
     '  Demo data created. Open ' + baseUrl + ' and log in as:',
     ...seed.users.map((user) => `    ${user.name}: mobile ${user.mobile}, password ${demoPassword}, payment PIN ${demoPin}`),
     `  Operator console: ${baseUrl}/admin — username ${seed.operator.username}, password ${seed.operator.password}`,
-    `  (balances: ¥${formatMinor(100_000n - 8_880n + 2_000n)} and ¥${formatMinor(50_000n + 8_880n - 2_000n)})`,
+    `  (balances: ¥${formatMinor(100_000n - 8_880n + 2_000n - demoShopPaymentMinor + demoShopRefundMinor)} and ¥${formatMinor(50_000n + 8_880n - 2_000n)}; Bob's shop "${demoShopName}" holds ¥${formatMinor(demoShopPaymentMinor - demoShopRefundMinor)})`,
     '',
   ];
   return lines.join('\n');

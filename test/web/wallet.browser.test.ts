@@ -1,47 +1,21 @@
 /**
  * Goal: two people use the wallet in a real browser — sign up, set the payment PIN, befriend each
- * other, bind a card and top up with the PIN pad, transfer to each other with a memo and the PIN pad, and read their
+ * other, form a group, bind a card and top up with the PIN pad, transfer to each other with a memo and the PIN pad, and read their
  * bills (with the month's chart); a wrong PIN is refused and moves nothing.
  * Method: the whole server with the built web app on a test schema; Debian's Chromium through
  * playwright-core, phone viewport; each step saves a screenshot when it fails.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
 import { reconcile } from '../../src/ledger/index.ts';
-import { nextMobile, testPassword } from '../../src/testing/app.ts';
 import { step, useBrowserApp } from '../../src/testing/browser.ts';
+import { signUpInBrowser, topUpInBrowser, typePin } from '../../src/testing/browser-wallet.ts';
 
 const { skip, harness } = await useBrowserApp();
 
-async function typePin(page: Page, pin: string): Promise<void> {
-  for (const digit of pin) await page.getByTestId(`pin-${digit}`).click();
-}
-
-async function newUser(name: string, pin: string): Promise<{ context: BrowserContext; page: Page; mobile: string }> {
-  const { browser, baseUrl } = harness();
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
-  const page = await context.newPage();
-  const mobile = nextMobile();
-  await step(page, `${name}-sign-up`, async () => {
-    await page.goto(baseUrl);
-    await page.getByTestId('switch-mode').click();
-    await page.locator('input[name=mobile]').fill(mobile);
-    await page.locator('input[name=password]').fill(testPassword);
-    await page.locator('input[name=displayName]').fill(name);
-    await page.getByTestId('submit').click();
-    await page.getByTestId('set-pin').click();
-    await page.locator('input[name=pin]').fill(pin);
-    await page.locator('input[name=password]').fill(testPassword);
-    await page.getByTestId('save-pin').click();
-    await page.getByTestId('balance').waitFor();
-  });
-  return { context, page, mobile };
-}
-
-test('sign up, befriend, top up, transfer with the PIN pad, read the bills', { skip }, async () => {
-  const alice = await newUser('Alice', '802413');
-  const bob = await newUser('Bob', '530861');
+test('sign up, befriend, form a group, top up, transfer with the PIN pad, read the bills', { skip }, async () => {
+  const alice = await signUpInBrowser(harness(), 'Alice', '802413');
+  const bob = await signUpInBrowser(harness(), 'Bob', '530861');
   await step(alice.page, 'befriend', async () => {
     await alice.page.getByTestId('tile-friends').click();
     await alice.page.locator('input[name=friendMobile]').fill(bob.mobile);
@@ -55,18 +29,17 @@ test('sign up, befriend, top up, transfer with the PIN pad, read the bills', { s
     await alice.page.getByRole('button', { name: '返回' }).click();
     await bob.page.getByRole('button', { name: '返回' }).click();
   });
-  await step(alice.page, 'top-up', async () => {
-    await alice.page.getByTestId('action-topup').click();
-    await alice.page.locator('input[name=last4]').fill('6222');
-    await alice.page.getByTestId('bind-card').click();
-    await alice.page.locator('select[name=card] option').first().waitFor({ state: 'attached' });
-    await alice.page.locator('input[name=amount]').fill('500');
-    await alice.page.getByTestId('topup-next').click();
-    await typePin(alice.page, '802413');
-    await alice.page.getByTestId('topup-done').waitFor();
+  await step(alice.page, 'group', async () => {
+    await alice.page.getByTestId('tile-groups').click();
+    await alice.page.locator('input[name=groupName]').fill('午饭群');
+    await alice.page.getByLabel('Bob').check();
+    await alice.page.getByTestId('create-group').click();
+    await alice.page.getByTestId('group-detail').getByTestId('group-member').filter({ hasText: 'Bob' }).waitFor();
+    await alice.page.getByTestId('group').filter({ hasText: '午饭群 (2)' }).waitFor();
     await alice.page.getByRole('button', { name: '返回' }).click();
-    await alice.page.getByText('¥500.00').first().waitFor();
   });
+  await topUpInBrowser(alice.page, '500', '802413');
+  await alice.page.getByText('¥500.00').first().waitFor();
   await step(alice.page, 'wrong-pin', async () => {
     await alice.page.getByTestId('action-transfer').click();
     await alice.page.locator('input[name=toMobile]').fill(bob.mobile);

@@ -4,8 +4,12 @@ import { useI18n } from './i18n.tsx';
 import { AuthPage } from './pages/AuthPage.tsx';
 import { BillsPage } from './pages/BillsPage.tsx';
 import { FriendsPage } from './pages/FriendsPage.tsx';
+import { GroupsPage } from './pages/GroupsPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
+import { PayCodePage } from './pages/PayCodePage.tsx';
+import { PayPage } from './pages/PayPage.tsx';
 import { PinSetupPage } from './pages/PinSetupPage.tsx';
+import { ShopPage } from './pages/ShopPage.tsx';
 import { TopUpPage } from './pages/TopUpPage.tsx';
 import { TransferPage } from './pages/TransferPage.tsx';
 import { navigate, routeFromHash, type Route } from './router.ts';
@@ -15,6 +19,8 @@ export function App() {
   const { t } = useI18n();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [route, setRoute] = useState<Route>(routeFromHash);
+  // The whole hash, so that opening another pay link (#/pay?code=…) starts a fresh page.
+  const [hash, setHash] = useState(window.location.hash);
 
   const refresh = useCallback(async () => {
     try {
@@ -29,6 +35,7 @@ export function App() {
     void refresh();
     const onHash = () => {
       setRoute(routeFromHash());
+      setHash(window.location.hash);
     };
     window.addEventListener('hashchange', onHash);
     return () => {
@@ -54,6 +61,14 @@ export function App() {
       return <PinSetupPage onDone={home} />;
     case 'friends':
       return <FriendsPage onDone={home} />;
+    case 'groups':
+      return <GroupsPage onDone={home} />;
+    case 'pay':
+      return <PayPage key={hash} onDone={home} />;
+    case 'paycode':
+      return <PayCodePage onDone={home} />;
+    case 'shop':
+      return <ShopPage onDone={home} />;
     case 'home':
       return (
         <HomePage

@@ -1,10 +1,20 @@
-/** Routes live in the URL hash (#/transfer), so the server serves one page for all of them. */
-export type Route = 'home' | 'transfer' | 'topup' | 'bills' | 'pin' | 'friends';
-const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends'];
+/** Routes live in the URL hash (#/transfer, #/pay?code=…), so the server serves one page for all of them. */
+export type Route = 'home' | 'transfer' | 'topup' | 'bills' | 'pin' | 'friends' | 'groups' | 'pay' | 'paycode' | 'shop';
+const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends', 'groups', 'pay', 'paycode', 'shop'];
+
+function hashParts(): [string, string] {
+  const [name = '', query = ''] = window.location.hash.replace(/^#\/?/, '').split('?', 2);
+  return [name, query];
+}
 
 export function routeFromHash(): Route {
-  const name = window.location.hash.replace(/^#\/?/, '');
+  const [name] = hashParts();
   return routes.find((route) => route === name) ?? 'home';
+}
+
+/** A query parameter of the hash route: `code` of `#/pay?code=qb-shop:…`. */
+export function hashParam(name: string): string | null {
+  return new URLSearchParams(hashParts()[1]).get(name);
 }
 
 export function navigate(route: Route): void {

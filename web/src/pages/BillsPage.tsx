@@ -24,9 +24,17 @@ interface Summary {
 
 type Filter = 'all' | 'income' | 'expense';
 
-function kindLabel(t: (key: MessageKey) => string, kind: string): string {
-  const key = `kind_${kind}`;
-  return key === 'kind_topup' || key === 'kind_withdraw' || key === 'kind_p2p' ? t(key) : kind;
+const kindKeys: Readonly<Record<string, MessageKey>> = {
+  topup: 'kind_topup',
+  withdraw: 'kind_withdraw',
+  p2p: 'kind_p2p',
+  shop: 'kind_shop',
+  refund: 'kind_refund',
+};
+
+export function kindLabel(t: (key: MessageKey) => string, kind: string): string {
+  const key = kindKeys[kind];
+  return key === undefined ? kind : t(key);
 }
 
 /** The month's spending by kind, drawn with Chart.js; amounts stay exact strings until drawn. */

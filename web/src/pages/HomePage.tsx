@@ -3,15 +3,16 @@ import { navigate, type Route } from '../router.ts';
 import { useI18n, type MessageKey } from '../i18n.tsx';
 
 const actions: readonly { key: MessageKey; icon: string; route?: Route }[] = [
-  { key: 'scan', icon: '⌗' },
-  { key: 'payCode', icon: '▦' },
+  { key: 'scan', icon: '⌗', route: 'pay' },
+  { key: 'payCode', icon: '▦', route: 'paycode' },
   { key: 'transfer', icon: '⇄', route: 'transfer' },
   { key: 'bills', icon: '☰', route: 'bills' },
 ];
 
 const tiles: readonly { key: MessageKey; icon: string; route?: Route }[] = [
-  { key: 'shop', icon: '🏪' },
+  { key: 'shop', icon: '🏪', route: 'shop' },
   { key: 'friends', icon: '👥', route: 'friends' },
+  { key: 'groups', icon: '💬', route: 'groups' },
   { key: 'redPackets', icon: '🧧' },
   { key: 'fortune', icon: '福' },
   { key: 'forest', icon: '🌳' },
