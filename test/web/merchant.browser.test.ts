@@ -105,6 +105,9 @@ test('pay a shop by QR, by order code and by payment code; refund; read the bill
     assert.match(text, /退款/);
     assert.match(text, /\+10\.00/);
     assert.match(text, /-250\.00/);
+    await bills.getByTestId('bill').filter({ hasText: '退款' }).click();
+    await customer.getByTestId('bill-detail').getByText(/pay:[0-9a-f]{48}/).waitFor();
+    assert.match(await customer.getByTestId('bill-detail').innerText(), /\+10\.00/);
   });
   assert.equal((await reconcile(harness().t.db.sql)).ok, true);
   await alice.context.close();

@@ -1,6 +1,6 @@
 /**
  * Goal: two people use the wallet in a real browser — sign up, set the payment PIN, befriend each
- * other, form a group, bind a card and top up with the PIN pad, transfer to each other with a memo and the PIN pad, and read their
+ * other, form a group, bind a card and top up with the PIN pad, transfer to a friend picked from the list with a memo and the PIN pad, and read their
  * bills (with the month's chart); a wrong PIN is refused and moves nothing.
  * Method: the whole server with the built web app on a test schema; Debian's Chromium through
  * playwright-core, phone viewport; each step saves a screenshot when it fails.
@@ -42,7 +42,9 @@ test('sign up, befriend, form a group, top up, transfer with the PIN pad, read t
   await alice.page.getByText('¥500.00').first().waitFor();
   await step(alice.page, 'wrong-pin', async () => {
     await alice.page.getByTestId('action-transfer').click();
-    await alice.page.locator('input[name=toMobile]').fill(bob.mobile);
+    // Bob is picked from the friend list, not typed.
+    await alice.page.locator('select[name=friend] option', { hasText: 'Bob' }).waitFor({ state: 'attached' });
+    await alice.page.locator('select[name=friend]').selectOption({ label: `Bob ${bob.mobile.slice(0, 3)}****${bob.mobile.slice(-4)}` });
     await alice.page.locator('input[name=amount]').fill('88.80');
     await alice.page.locator('input[name=memo]').fill('午饭');
     await alice.page.getByTestId('transfer-next').click();

@@ -104,6 +104,13 @@ const messages = {
     leave: '退出群聊',
     noGroups: '还没有群聊',
     rule: '规则',
+    billDetail: '账单详情',
+    kindLabel: '类型',
+    counterparty: '对方',
+    statusLabel: '状态',
+    pending: '处理中',
+    createdAt: '时间',
+    transactionNo: '交易号',
   },
   en: {
     appName: 'qianbao',
@@ -205,6 +212,13 @@ const messages = {
     leave: 'Leave group',
     noGroups: 'No groups yet',
     rule: 'Rules',
+    billDetail: 'Bill details',
+    kindLabel: 'Type',
+    counterparty: 'With',
+    statusLabel: 'Status',
+    pending: 'Processing',
+    createdAt: 'Time',
+    transactionNo: 'Transaction no.',
   },
 } as const;
 

@@ -9,10 +9,54 @@ interface Bill {
   readonly id: string;
   readonly kind: string;
   readonly direction: 'income' | 'expense' | 'neutral';
+  readonly status: string;
   readonly amountMinor: string;
   readonly memo: string | null;
-  readonly counterparty: { readonly displayName: string };
+  readonly counterparty: { readonly displayName: string; readonly mobileMasked: string | null };
+  readonly transactionNo: string;
   readonly createdAt: string;
+  readonly completedAt: string | null;
+}
+
+const kinds = ['p2p', 'shop', 'refund', 'topup', 'withdraw'] as const;
+
+/** Money into the wallet shows +: income, and a top-up (neutral: the user's own money). */
+function sign(bill: Bill): '+' | '-' {
+  if (bill.direction === 'income') return '+';
+  if (bill.direction === 'expense') return '-';
+  return bill.kind === 'topup' ? '+' : '-';
+}
+
+/** This month in Asia/Shanghai, as the API counts months: YYYY-MM. */
+function currentMonth(): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
+}
+
+/** One bill in full: the receipt. */
+function BillDetail({ bill, onClose }: { bill: Bill; onClose: () => void }) {
+  const { t } = useI18n();
+  const rows: [MessageKey, string][] = [
+    ['kindLabel', kindLabel(t, bill.kind)],
+    ['counterparty', `${bill.counterparty.displayName}${bill.counterparty.mobileMasked === null ? '' : ` ${bill.counterparty.mobileMasked}`}`],
+    ['statusLabel', bill.status === 'succeeded' ? t('done') : t('pending')],
+    ['createdAt', new Date(bill.createdAt).toLocaleString()],
+    ['transactionNo', bill.transactionNo],
+  ];
+  return (
+    <div className="sheet" role="dialog" aria-label={t('billDetail')}>
+      <div className="sheet-body" data-testid="bill-detail">
+        <div className="sheet-title">{t('billDetail')}</div>
+        <div className="amount center-text">{sign(bill)}{formatYuan(bill.amountMinor)}</div>
+        {bill.memo !== null && <p className="center-text muted">{bill.memo}</p>}
+        <dl className="detail">
+          {rows.map(([label, value]) => (
+            <div key={label}><dt>{t(label)}</dt><dd>{value}</dd></div>
+          ))}
+        </dl>
+        <button type="button" className="primary" onClick={onClose}>{t('back')}</button>
+      </div>
+    </div>
+  );
 }
 
 interface Summary {
@@ -63,21 +107,33 @@ function SpendingChart({ summary }: { summary: Summary }) {
 export function BillsPage({ onDone }: { onDone: () => void }) {
   const { t } = useI18n();
   const [filter, setFilter] = useState<Filter>('all');
+  const [month, setMonth] = useState(currentMonth);
+  const [kind, setKind] = useState('');
   const [bills, setBills] = useState<readonly Bill[]>([]);
   const [summary, setSummary] = useState<Summary | null>(null);
+  const [open, setOpen] = useState<Bill | null>(null);
   useEffect(() => {
-    const query = filter === 'all' ? '' : `?direction=${filter}`;
-    void api<{ bills: Bill[] }>('GET', `/v1/bills${query}`).then((page) => {
+    const query = new URLSearchParams({ month, limit: '100' });
+    if (filter !== 'all') query.set('direction', filter);
+    if (kind !== '') query.set('kind', kind);
+    void api<{ bills: Bill[] }>('GET', `/v1/bills?${query.toString()}`).then((page) => {
       setBills(page.bills);
     });
-  }, [filter]);
+  }, [filter, month, kind]);
   useEffect(() => {
-    void api<Summary>('GET', '/v1/bills/summary').then(setSummary);
-  }, []);
+    void api<Summary>('GET', `/v1/bills/summary?month=${month}`).then(setSummary);
+  }, [month]);
   return (
     <main className="page">
       <section className="card">
         <h2>{t('monthSummary')}</h2>
+        <div className="filters">
+          <input type="month" name="month" value={month} onChange={(e) => { if (e.target.value !== '') setMonth(e.target.value); }} />
+          <select name="kind" value={kind} onChange={(e) => { setKind(e.target.value); }}>
+            <option value="">{t('all')}</option>
+            {kinds.map((value) => <option key={value} value={value}>{kindLabel(t, value)}</option>)}
+          </select>
+        </div>
         {summary !== null && (
           <>
             <p data-testid="summary">
@@ -98,13 +154,13 @@ export function BillsPage({ onDone }: { onDone: () => void }) {
         {bills.length === 0 && <p className="muted">{t('noBills')}</p>}
         <ul className="bills" data-testid="bills">
           {bills.map((bill) => (
-            <li key={bill.id}>
+            <li key={bill.id} onClick={() => { setOpen(bill); }} data-testid="bill">
               <span>
                 {kindLabel(t, bill.kind)} · {bill.counterparty.displayName}
                 {bill.memo !== null && <small className="muted"> {bill.memo}</small>}
               </span>
-              <span className={bill.direction === 'income' ? 'plus' : 'minus'}>
-                {bill.direction === 'income' ? '+' : '-'}
+              <span className={sign(bill) === '+' ? 'plus' : 'minus'}>
+                {sign(bill)}
                 {formatYuan(bill.amountMinor)}
               </span>
             </li>
@@ -112,6 +168,7 @@ export function BillsPage({ onDone }: { onDone: () => void }) {
         </ul>
       </section>
       <button type="button" className="link" onClick={onDone}>{t('back')}</button>
+      {open !== null && <BillDetail bill={open} onClose={() => { setOpen(null); }} />}
     </main>
   );
 }

@@ -1,18 +1,34 @@
-import { useState, type SyntheticEvent } from 'react';
+import { useEffect, useState, type SyntheticEvent } from 'react';
 import { api } from '../api.ts';
 import { PinPad } from '../components/PinPad.tsx';
 import { useI18n } from '../i18n.tsx';
 import { yuanToMinor } from '../money.ts';
 import { usePinPayment } from './usePayment.ts';
 
+interface Friend {
+  readonly userId: string;
+  readonly displayName: string;
+  readonly mobileMasked: string;
+}
+
+/** A transfer to a friend picked from the list, or to anyone by mobile number, confirmed with the PIN pad. */
 export function TransferPage({ onDone }: { onDone: () => void }) {
   const { t } = useI18n();
   const [toMobile, setToMobile] = useState('');
   const [amount, setAmount] = useState('');
   const [memo, setMemo] = useState('');
+  const [friends, setFriends] = useState<readonly Friend[]>([]);
+  const [friendId, setFriendId] = useState('');
+  useEffect(() => {
+    void api<{ items: Friend[] }>('GET', '/v1/friends?limit=100').then((page) => {
+      setFriends(page.items);
+    });
+  }, []);
+  const friend = friends.find((candidate) => candidate.userId === friendId);
   const payment = usePinPayment(async (pin) => {
     const amountMinor = yuanToMinor(amount) ?? '';
-    await api('POST', '/v1/transfers', { toMobile, amountMinor, pin, ...(memo === '' ? {} : { memo }) });
+    const recipient = friend === undefined ? { toMobile } : { toUserId: friend.userId };
+    await api('POST', '/v1/transfers', { ...recipient, amountMinor, pin, ...(memo === '' ? {} : { memo }) });
   });
   function next(event: SyntheticEvent) {
     event.preventDefault();
@@ -27,7 +43,7 @@ export function TransferPage({ onDone }: { onDone: () => void }) {
       <main className="page">
         <div className="card center-text" data-testid="transfer-done">
           <h2>{t('done')}</h2>
-          <p>¥{amount} → {toMobile}</p>
+          <p>¥{amount} → {friend?.displayName ?? toMobile}</p>
           <button type="button" className="primary" onClick={onDone}>{t('back')}</button>
         </div>
       </main>
@@ -37,7 +53,17 @@ export function TransferPage({ onDone }: { onDone: () => void }) {
     <main className="page">
       <form className="card" onSubmit={next}>
         <h2>{t('transfer')}</h2>
-        <label>{t('toMobile')}<input name="toMobile" inputMode="tel" value={toMobile} onChange={(e) => { setToMobile(e.target.value); }} required /></label>
+        {friends.length > 0 && (
+          <label>{t('friends')}
+            <select name="friend" value={friendId} onChange={(e) => { setFriendId(e.target.value); }}>
+              <option value="">{t('toMobile')}</option>
+              {friends.map((item) => <option key={item.userId} value={item.userId}>{item.displayName} {item.mobileMasked}</option>)}
+            </select>
+          </label>
+        )}
+        {friend === undefined && (
+          <label>{t('toMobile')}<input name="toMobile" inputMode="tel" value={toMobile} onChange={(e) => { setToMobile(e.target.value); }} required /></label>
+        )}
         <label>{t('amount')}<input name="amount" inputMode="decimal" value={amount} onChange={(e) => { setAmount(e.target.value); }} required /></label>
         <label>{t('memo')}<input name="memo" maxLength={50} value={memo} onChange={(e) => { setMemo(e.target.value); }} /></label>
         {payment.error !== null && <p className="error" role="alert">{payment.error}</p>}
