@@ -104,6 +104,6 @@ export async function migrate(sql: Sql, dir = migrationsDir): Promise<string[]> 
  * them. Never for money, and never for anything a user is told is done that the ledger cannot
  * rebuild.
  */
-export function relaxedCommit(db: Sql | TransactionSql): postgres.PendingQuery<postgres.Row[]> {
+export function relaxedCommit(db: Sql | TransactionSql | ReservedSql): postgres.PendingQuery<postgres.Row[]> {
   return db`(SELECT set_config('synchronous_commit', 'off', true)) AS relaxed_commit`;
 }

@@ -21,7 +21,7 @@ import {
   toTransferRecord,
   type AccountRow,
 } from './store.ts';
-import { BatchWriter, type BatchObserver, type SubmitResult } from './writer.ts';
+import { attachRecord, BatchWriter, type BatchObserver, type RecordWriter, type SubmitResult } from './writer.ts';
 
 export interface CreateAccountInput {
   readonly id?: string;
@@ -191,6 +191,20 @@ export class Ledger {
     const [result] = await this.writer.submit({ transfer: request });
     if (result === undefined) throw new Error('the writer returned no result');
     return result;
+  }
+
+  /**
+   * A transfer with a module's own row written in the same transaction if, and only if, this
+   * submission creates the transfer (see `RecordWriter`).
+   */
+  async transferWithRecord<T>(
+    request: TransferRequest,
+    record: { readonly write: RecordWriter<T>; readonly id: string; readonly row: T },
+  ): Promise<{ readonly result: SubmitResult; readonly recorded: boolean }> {
+    const outcome = await this.writer.submitWithRecord({ transfer: request }, attachRecord(record.write, record.id, record.row));
+    const [result] = outcome.results;
+    if (result === undefined) throw new Error('the writer returned no result');
+    return { result, recorded: outcome.recorded };
   }
 
   linked(requests: readonly TransferRequest[]): Promise<SubmitResult[]> {

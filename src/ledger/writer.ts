@@ -34,10 +34,43 @@ export type SubmitResult =
   | { readonly id: string; readonly status: 'created' | 'exists'; readonly transfer: Transfer }
   | { readonly id: string; readonly status: 'failed'; readonly error: string; readonly detail: string };
 
+/**
+ * A module's own rows that belong to its transfers: written by the batch, in the batch's own
+ * transaction, for each submission whose transfers it created, so that they exist exactly when
+ * the money moved (a payment and its bills). One statement per batch for all of them; it must
+ * not fail (insert with ON CONFLICT DO NOTHING), or the whole batch rolls back. It answers a
+ * `record_id` column naming the rows it wrote, so each caller learns whether its row was.
+ */
+export type RecordWriter<T> = (connection: ReservedSql, rows: readonly T[]) => RecordQuery;
+
+/** A query not yet sent (postgres.js sends on `execute()`), answering rows with a `record_id`. */
+export interface RecordQuery {
+  execute(): PromiseLike<readonly object[]>;
+}
+
+export interface AttachedRecord {
+  /** The writer, as the key its rows are grouped by. */
+  readonly key: object;
+  readonly id: string;
+  readonly row: unknown;
+  readonly writeAll: (connection: ReservedSql, rows: readonly unknown[]) => RecordQuery;
+}
+
+export function attachRecord<T>(write: RecordWriter<T>, id: string, row: T): AttachedRecord {
+  return { key: write, id, row, writeAll: (connection, rows) => write(connection, rows as readonly T[]) };
+}
+
+/** A submission's results, and whether its attached record was written. */
+export interface SubmitOutcome {
+  readonly results: SubmitResult[];
+  readonly recorded: boolean;
+}
+
 interface Waiting {
   readonly submission: Submission;
+  readonly record: AttachedRecord | undefined;
   readonly size: number;
-  resolve(results: SubmitResult[]): void;
+  resolve(outcome: SubmitOutcome): void;
   reject(error: unknown): void;
 }
 
@@ -82,13 +115,17 @@ export class BatchWriter {
     },
   ) {}
 
-  submit(submission: Submission): Promise<SubmitResult[]> {
+  async submit(submission: Submission): Promise<SubmitResult[]> {
+    return (await this.submitWithRecord(submission, undefined)).results;
+  }
+
+  submitWithRecord(submission: Submission, record: AttachedRecord | undefined): Promise<SubmitOutcome> {
     if (this.closed) return Promise.reject(new Error('the ledger writer is closed'));
     const size = 'transfer' in submission ? 1 : submission.group.length;
     assert(size >= 1, 'a submission has at least one transfer');
     assert(size <= this.deps.config.batchSizeMax, 'a linked group fits in one batch');
     return new Promise((resolve, reject) => {
-      this.queue.push({ submission, size, resolve, reject });
+      this.queue.push({ submission, record, size, resolve, reject });
       this.queuedTransfers += size;
       this.schedulePump(this.inFlight === 0 ? this.deps.config.batchLingerMs : 0);
     });
@@ -158,11 +195,11 @@ export class BatchWriter {
 
   private async runAndAnswer(batch: readonly Waiting[]): Promise<void> {
     try {
-      const results = await this.runBatch(batch.map((waiting) => waiting.submission));
+      const { results, recorded } = await this.runBatch(batch);
       batch.forEach((waiting, index) => {
         const list = results[index];
         assert(list !== undefined, 'one result list per submission');
-        waiting.resolve(list);
+        waiting.resolve({ results: list, recorded: waiting.record !== undefined && recorded.has(waiting.record.id) });
       });
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
@@ -209,8 +246,9 @@ export class BatchWriter {
     }
   }
 
-  private async runBatch(submissions: Submission[]): Promise<SubmitResult[][]> {
+  private async runBatch(batch: readonly Waiting[]): Promise<{ results: SubmitResult[][]; recorded: Set<string> }> {
     const started = performance.now();
+    const submissions = batch.map((waiting) => waiting.submission);
     const requests: TransferRequest[] = submissions.flatMap((s) => ('transfer' in s ? [s.transfer] : [...s.group]));
     const transferIds = requests.map((r) => r.id);
     const pendingIds = requests.flatMap((r) => (r.pendingId === undefined ? [] : [r.pendingId]));
@@ -244,9 +282,13 @@ export class BatchWriter {
       });
       assertBalanced(outcome.created);
       applyDone = performance.now();
-      const writes = writeBatch(connection, { created: outcome.created, seqs, hashes, dirtyBooks: outcome.dirtyBooks, rowRefs: loaded.rowRefs });
+      const recordWrites = writeRecords(connection, batch, outcome.results);
+      const writes = Promise.all([
+        writeBatch(connection, { created: outcome.created, seqs, hashes, dirtyBooks: outcome.dirtyBooks, rowRefs: loaded.rowRefs }),
+        recordWrites,
+      ]);
       const seqById = new Map(outcome.created.map((transfer, index) => [transfer.id, seqs[index] ?? 0n]));
-      return { value: { outcome, seqById }, writes };
+      return { value: { outcome, seqById, recordWrites }, writes };
     });
     const finished = performance.now();
     this.deps.observer?.batchApplied({
@@ -257,8 +299,35 @@ export class BatchWriter {
       applyMs: applyDone - readDone,
       writeMs: finished - applyDone,
     });
-    return output.outcome.results.map((list) => list.map((result) => toSubmitResult(result, output.seqById)));
+    return {
+      results: output.outcome.results.map((list) => list.map((result) => toSubmitResult(result, output.seqById))),
+      recorded: await output.recordWrites,
+    };
   }
+}
+
+/**
+ * The records of the submissions whose transfers this batch created, one statement per writer,
+ * sent now (before COMMIT); answers the ids of the records written.
+ */
+async function writeRecords(
+  connection: ReservedSql,
+  batch: readonly Waiting[],
+  results: readonly (readonly TransferResult[])[],
+): Promise<Set<string>> {
+  const groups = new Map<object, { record: AttachedRecord; rows: unknown[] }>();
+  batch.forEach((waiting, index) => {
+    const record = waiting.record;
+    const created = results[index]?.every((result) => result.status === 'created') ?? false;
+    if (record === undefined || !created) return;
+    const group = groups.get(record.key) ?? { record, rows: [] };
+    group.rows.push(record.row);
+    groups.set(record.key, group);
+  });
+  const written = await Promise.all(
+    [...groups.values()].map(({ record, rows }) => record.writeAll(connection, rows).execute()),
+  );
+  return new Set(written.flatMap((rows) => rows.map((row) => String((row as { record_id?: unknown }).record_id))));
 }
 
 /** Checked twice: every created transfer's entries balance (debits equal credits). */

@@ -2,7 +2,7 @@ import { batched } from '../kernel/batch.ts';
 import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
 import {
-  insertPendingPayments,
+  insertPayments,
   isUniqueViolation,
   markManySucceeded,
   markSucceeded,
@@ -24,10 +24,11 @@ export class PaymentBatches {
   /** Records a pending payment and its bills; undefined when a unique index refused it. */
   readonly open = batched<{ payment: NewPayment; bills: readonly NewBill[] }, PaymentRow | undefined>(
     async (items) => {
-      const rows = await insertPendingPayments(
+      const rows = await insertPayments(
         this.deps.sql,
         items.map((item) => item.payment),
         items.flatMap((item) => item.bills),
+        'pending',
       );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return items.map((item) => byId.get(item.payment.id));

@@ -6,7 +6,6 @@ import type { IdGenerator } from '../kernel/ids.ts';
 import { formatMinor } from '../kernel/money.ts';
 import '../http/idempotency.ts';
 import {
-  maskMobile,
   unverifiedDailySendMaxMinor,
   type AuthUser,
   type Identity,
@@ -23,22 +22,18 @@ import {
   type MonthSummary,
 } from './bills.ts';
 import { PaymentBatches } from './batches.ts';
+import { billsFor, intentFingerprint, ledgerTransferOf, newPaymentRow, sameRequest, type Intent, type ShopTarget } from './intent.ts';
 import { bindCard, listCards, requireCard, unbindUserCard, type Card } from './cards.ts';
 import './errors.ts';
 import {
   bankAccountCode,
   bankAccountId,
-  billDirection,
-  cardDisplayName,
   isLimited,
-  ledgerTransferId,
   limitBreach,
   pendingStaleAfterMs,
-  requestFingerprint,
   shanghaiDay,
   shanghaiMonth,
   staleSweepSizeMax,
-  toLedgerTransfer,
   topupDailyMaxMinor,
   withdrawDailyMaxMinor,
   type BankCode,
@@ -58,8 +53,9 @@ import {
   selectLivePayment,
   selectPayment,
   selectRefundedMinor,
+  recordDirectPayments,
   selectStalePending,
-  type CardRow,
+  type BillRow,
   type NewBill,
   type NewPayment,
   type PaymentRow,
@@ -115,34 +111,6 @@ export type TransferInput = MoneyInput & {
   readonly toUserId?: string | undefined;
   readonly memo: string | null;
 };
-
-/** A payment about to be recorded: everything `open` needs, already checked. */
-interface Intent {
-  readonly kind: PaymentKind;
-  readonly user: AuthUser;
-  readonly requestKey: string;
-  readonly amountMinor: bigint;
-  readonly memo: string | null;
-  readonly debitAccountId: string;
-  readonly creditAccountId: string;
-  readonly card: CardRow | null;
-  readonly payee: AuthUser | null;
-  /** A shop payment's shop (its owner is the payee) and, for a dynamic code, its order. */
-  readonly shop: ShopTarget | null;
-  /** A refund's original shop payment: refunds of it never add up to more than its amount. */
-  readonly refundOf: { readonly paymentId: string; readonly amountMinor: bigint } | null;
-}
-
-/** Where a shop payment goes, as `Shops` resolved it from a receive code. */
-export interface ShopTarget {
-  readonly shopId: string;
-  readonly shopName: string;
-  readonly accountId: string;
-  readonly ownerUserId: string;
-  readonly orderId: string | null;
-  /** The receive code paid: what makes two requests under one key the same payment. */
-  readonly code: string;
-}
 
 export type ShopPaymentInput = Omit<MoneyInput, 'pin'> & {
   /** Null when the payer's PIN is waived: a small payment-code charge (小额免密). */
@@ -340,7 +308,38 @@ export class Payments {
   }
 
   private async pay(intent: Intent): Promise<PaymentOutcome> {
+    if (isDirect(intent)) return this.payDirect(intent);
     return this.settle(await this.open(intent));
+  }
+
+  /**
+   * A payment nothing else constrains (no daily limit, no order to claim, no refund to bound):
+   * its row and bills are written, already succeeded, by the ledger batch that moves its money,
+   * in the same transaction (a RecordWriter), so they exist exactly when the money moved and no
+   * pending state is needed. A retry finds the transfer (`exists`) and the row with it.
+   */
+  private async payDirect(intent: Intent): Promise<PaymentOutcome> {
+    const fingerprint = intentFingerprint(intent);
+    const payment = newPaymentRow(intent, this.deps.ids.next('pay'), this.deps.clock.now(), fingerprint);
+    const bills = billsFor(intent, payment);
+    const { result, recorded } = await this.deps.ledger.transferWithRecord(
+      ledgerTransferOf(payment),
+      { write: recordDirectPayments, id: payment.id, row: { payment, bills } },
+    );
+    if (result.status === 'failed') {
+      // The same key with another amount or payee: the ledger names the field; the API says reuse.
+      if (result.error.startsWith('ledger.exists_with_different_'))
+        throw new DomainError('idempotency.key_reused', { detail: 'this Idempotency-Key was used for a different payment; use a new key' });
+      throw new DomainError(result.error, { detail: result.detail });
+    }
+    const [payerBill] = bills;
+    if (result.status === 'created' && recorded && payerBill !== undefined)
+      return { bill: toBill(directBillRow(payment, payerBill)), created: true };
+    // The transfer existed, or an earlier attempt's pending row holds the key: settle by that row.
+    const live = await selectLivePayment(this.deps.sql, { userId: payment.user_id, kind: payment.kind, requestKey: payment.request_key });
+    assert(live !== undefined, 'a payment whose transfer exists has a live row');
+    sameRequest(live, fingerprint);
+    return this.settle(live).then((outcome) => ({ ...outcome, created: result.status === 'created' }));
   }
 
   /**
@@ -350,37 +349,11 @@ export class Payments {
   private async open(intent: Intent): Promise<PaymentRow> {
     const { kind, user, requestKey } = intent;
     const request = { userId: user.id, kind, requestKey };
-    const counterpartyId = intent.shop?.code ?? intent.card?.id ?? intent.payee?.id;
-    assert(counterpartyId !== undefined, 'a payment has a card or a payee');
-    const fingerprint = requestFingerprint({
-      kind,
-      counterpartyId,
-      amountMinor: intent.amountMinor,
-      memo: intent.memo,
-    });
+    const fingerprint = intentFingerprint(intent);
     const limited = isLimited(kind, user.realNameVerified);
     const now = this.deps.clock.now();
     const day = shanghaiDay(now.getTime());
-    const record = (id: string): NewPayment => ({
-      id,
-      kind,
-      user_id: user.id,
-      payee_user_id: intent.payee?.id ?? null,
-      card_id: intent.card?.id ?? null,
-      debit_account_id: intent.debitAccountId,
-      credit_account_id: intent.creditAccountId,
-      amount_minor: intent.amountMinor,
-      currency: 'CNY',
-      memo: intent.memo,
-      request_key: requestKey,
-      request_sha256: fingerprint,
-      ledger_transfer_id: ledgerTransferId(request),
-      day,
-      created_at: now,
-      shop_id: intent.shop?.shopId ?? null,
-      shop_order_id: intent.shop?.orderId ?? null,
-      refund_of_payment_id: intent.refundOf?.paymentId ?? null,
-    });
+    const record = (id: string): NewPayment => newPaymentRow(intent, id, now, fingerprint);
     if (!limited && intent.refundOf === null) {
       // Nothing to check against other payments: record it in a statement shared with concurrent
       // requests. A refusal (a retry of a live request, a paid order) is judged one by one below.
@@ -431,14 +404,7 @@ export class Payments {
     if (payment.status === 'succeeded')
       return { bill: await this.bill(payment.user_id, payment.id), created: false };
     const result = await this.deps.ledger.transfer(
-      toLedgerTransfer({
-        ledgerTransferId: payment.ledger_transfer_id,
-        kind: payment.kind,
-        debitAccountId: payment.debit_account_id,
-        creditAccountId: payment.credit_account_id,
-        amountMinor: payment.amount_minor,
-        currency: payment.currency,
-      }),
+      ledgerTransferOf(payment),
     );
     const now = this.deps.clock.now();
     if (result.status === 'failed') {
@@ -535,61 +501,35 @@ export class Payments {
   }
 }
 
-/** A live attempt of the request: the same key must carry the same payment. */
-function sameRequest(existing: PaymentRow, fingerprint: string): PaymentRow {
-  if (existing.request_sha256 !== fingerprint) {
-    throw new DomainError('idempotency.key_reused', {
-      detail: 'this Idempotency-Key was used for a different payment; use a new key',
-    });
-  }
-  return existing;
+
+/** Direct payments: unlimited, not an order (its unique index is claimed by a pending row), not a refund. */
+function isDirect(intent: Intent): boolean {
+  return (
+    !isLimited(intent.kind, intent.user.realNameVerified) &&
+    intent.refundOf === null &&
+    intent.card === null &&
+    (intent.shop === null || intent.shop.orderId === null)
+  );
 }
 
-type BillSource = Pick<PaymentRow, 'id' | 'kind' | 'amount_minor' | 'created_at'>;
-
-/** The bill lines a payment leaves: one for a card payment, one per side for a transfer. */
-function billsFor(intent: Intent, payment: BillSource): NewBill[] {
-  const base = {
-    paymentId: payment.id,
+/** The payer's bill of a direct payment as written, without reading it back. */
+function directBillRow(payment: NewPayment, bill: NewBill): BillRow {
+  return {
+    payment_id: payment.id,
+    direction: bill.direction,
     kind: payment.kind,
-    amountMinor: payment.amount_minor,
-    createdAt: payment.created_at,
+    amount_minor: payment.amount_minor,
+    currency: payment.currency,
+    status: 'succeeded',
+    memo: payment.memo,
+    counterparty_user_id: bill.counterpartyUserId,
+    counterparty_name: bill.counterpartyName,
+    counterparty_mobile_masked: bill.counterpartyMobileMasked,
+    card_id: null,
+    bank: null,
+    last4: null,
+    ledger_transfer_id: payment.ledger_transfer_id,
+    created_at: payment.created_at,
+    completed_at: payment.created_at,
   };
-  if (intent.card !== null) {
-    return [
-      {
-        ...base,
-        userId: intent.user.id,
-        direction: billDirection(payment.kind, 'payer'),
-        counterpartyUserId: null,
-        counterpartyName: cardDisplayName(intent.card.bank, intent.card.last4),
-        counterpartyMobileMasked: null,
-      },
-    ];
-  }
-  const payee = intent.payee;
-  assert(payee !== null, 'a transfer has a payee');
-  // A customer's bill names the shop, not the person behind it: the payer's of a shop payment,
-  // the payee's of a refund.
-  const shopName = intent.shop?.shopName ?? null;
-  const payerSeesShop = shopName !== null && payment.kind === 'shop';
-  const payeeSeesShop = shopName !== null && payment.kind === 'refund';
-  return [
-    {
-      ...base,
-      userId: intent.user.id,
-      direction: billDirection(payment.kind, 'payer'),
-      counterpartyUserId: payerSeesShop ? null : payee.id,
-      counterpartyName: payerSeesShop ? shopName : payee.displayName,
-      counterpartyMobileMasked: payerSeesShop ? null : maskMobile(payee.mobile),
-    },
-    {
-      ...base,
-      userId: payee.id,
-      direction: billDirection(payment.kind, 'payee'),
-      counterpartyUserId: payeeSeesShop ? null : intent.user.id,
-      counterpartyName: payeeSeesShop ? shopName : intent.user.displayName,
-      counterpartyMobileMasked: payeeSeesShop ? null : maskMobile(intent.user.mobile),
-    },
-  ];
 }

@@ -1,10 +1,11 @@
 import { assert } from '../kernel/assert.ts';
-import { relaxedCommit, type Sql, type TransactionSql } from '../kernel/db.ts';
+import type { PendingQuery } from 'postgres';
+import { relaxedCommit, type ReservedSql, type Sql, type TransactionSql } from '../kernel/db.ts';
 import type { BankCode, BillDirection, DaySums, PaymentKind, PaymentStatus } from './model.ts';
 
 /** SQL for payments: the only file that touches payments_* tables. */
 
-type Db = Sql | TransactionSql;
+type Db = Sql | TransactionSql | ReservedSql;
 
 export interface CardRow {
   id: string;
@@ -192,25 +193,30 @@ export async function insertPendingPayment(
 }
 
 /**
- * Inserts many pending payments and their bills in one statement (the batched path of unlimited
- * payments). Returns the payments inserted; one that conflicts with a live payment of its request
- * (or any other unique index) is skipped with its bills, for the caller to settle one by one.
+ * Inserts many payments and their bills in one statement: pending ones on the batched path of
+ * unlimited payments (committed without waiting for the disk, ADR 0006), or succeeded ones
+ * (complete as made) inside the ledger batch that moves their money (its durable commit). Returns the payments
+ * inserted; one that conflicts with a live payment of its request (or any other unique index) is
+ * skipped with its bills, for the caller to settle one by one.
  */
-export async function insertPendingPayments(
+export function insertPayments(
   db: Db,
   payments: readonly NewPayment[],
   bills: readonly NewBill[],
-): Promise<PaymentRow[]> {
+  status: 'pending' | 'succeeded',
+): PendingQuery<PaymentRow[]> {
   const p = <T>(pick: (payment: NewPayment) => T): T[] => payments.map(pick);
   const b = <T>(pick: (bill: NewBill) => T): T[] => bills.map(pick);
+  const pending = status === 'pending';
   return db<PaymentRow[]>`
     WITH inserted AS (
       INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id)
-      SELECT id, kind, 'pending', user_id, payee_user_id, card_id, debit_account_id,
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, completed_at)
+      SELECT id, kind, ${status}, user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id,
+        ${pending ? db`NULL::timestamptz` : db`created_at`}
       FROM unnest(${p((x) => x.id)}::text[], ${p((x) => x.kind)}::text[], ${p((x) => x.user_id)}::text[],
         ${p((x) => x.payee_user_id)}::text[], ${p((x) => x.card_id)}::text[],
         ${p((x) => x.debit_account_id)}::text[], ${p((x) => x.credit_account_id)}::text[],
@@ -221,7 +227,8 @@ export async function insertPendingPayments(
         ${p((x) => x.shop_order_id)}::text[], ${p((x) => x.refund_of_payment_id)}::text[])
         AS x(id, kind, user_id, payee_user_id, card_id, debit_account_id, credit_account_id,
           amount_minor, currency, memo, request_key, request_sha256, ledger_transfer_id, day,
-          created_at, shop_id, shop_order_id, refund_of_payment_id), ${relaxedCommit(db)}
+          created_at, shop_id, shop_order_id, refund_of_payment_id)
+        ${pending ? db`, ${relaxedCommit(db)}` : db``}
       ON CONFLICT DO NOTHING
       RETURNING *
     ), bills AS (
@@ -238,7 +245,21 @@ export async function insertPendingPayments(
           counterparty_name, counterparty_mobile_masked, created_at)
       WHERE x.payment_id IN (SELECT id FROM inserted)
     )
-    SELECT * FROM inserted`;
+    SELECT *, id AS record_id FROM inserted`;
+}
+
+export interface DirectPayment {
+  readonly payment: NewPayment;
+  readonly bills: readonly NewBill[];
+}
+
+/**
+ * The ledger's record writer for payments that need no check against other payments: written
+ * succeeded, with their bills, in the ledger batch that moves their money (RecordWriter).
+ */
+export function recordDirectPayments(connection: ReservedSql, rows: readonly DirectPayment[]): PendingQuery<PaymentRow[]> {
+  // Settled in the transaction that moves the money: complete as made.
+  return insertPayments(connection, rows.map((row) => row.payment), rows.flatMap((row) => row.bills), 'succeeded');
 }
 
 export async function insertBills(tx: TransactionSql, bills: readonly NewBill[]): Promise<void> {

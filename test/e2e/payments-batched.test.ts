@@ -11,12 +11,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IdempotencyStore } from '../../src/http/idempotency.ts';
 import { connect, relaxedCommit } from '../../src/kernel/db.ts';
+import { ledgerTransferId, requestFingerprint, shanghaiDay } from '../../src/payments/model.ts';
 import { asUser, closeReconciled, createTestApp, testPin, type TestApp } from '../../src/testing/app.ts';
 import {
   balanceMinor,
   fundedUser,
   newUser,
   send,
+  topUp,
   verifyRealName,
   type BillJsonForTest,
 } from '../../src/payments/testing.ts';
@@ -108,6 +110,90 @@ describe('concurrent payments through shared statements', () => {
     assert.equal(wrong?.json<{ code: string }>().code, 'identity.pin_wrong');
     assert.equal(await balanceMinor(t.app, other.walletAccountId), 1_000n);
     assert.equal(await balanceMinor(t.app, payee.walletAccountId), 40n);
+  });
+});
+
+describe('direct payments: the row and bills are written by the ledger batch', () => {
+  const forgetKey = (key: string) => t.db.sql`DELETE FROM http_idempotency_keys WHERE key = ${key}`;
+  const paymentRows = (key: string) =>
+    t.db.sql<{ id: string; status: string; completed_at: Date | null }[]>`
+      SELECT id, status, completed_at FROM payments WHERE request_key = ${key} ORDER BY created_at`;
+
+  test("a verified payer's transfer is never pending; its row, bills and transfer exist together", async () => {
+    const payer = await verifiedFunded(1_000n);
+    const payee = await newUser(t.app);
+    const response = await send(t.app, payer, { toUserId: payee.id, amountMinor: '120', memo: 'direct' }, { 'idempotency-key': 'direct-1' });
+    assert.equal(response.statusCode, 201, response.body);
+    const bill = response.json<BillJsonForTest>();
+    const [row] = await paymentRows('direct-1');
+    assert.equal(row?.id, bill.id);
+    assert.equal(row.status, 'succeeded');
+    assert.ok(row.completed_at !== null);
+    const [counts] = await t.db.sql<{ bills: bigint; transfers: bigint }[]>`
+      SELECT (SELECT count(*) FROM payments_bills WHERE payment_id = ${bill.id})::int8 AS bills,
+             (SELECT count(*) FROM ledger_transfers WHERE id = ${bill.transactionNo})::int8 AS transfers`;
+    assert.deepEqual(counts, { bills: 2n, transfers: 1n });
+    // The same bill as the bills API reads it.
+    const read = await asUser(t.app, payer, 'GET', `/v1/bills/${bill.id}`);
+    assert.deepEqual(read.json(), response.json());
+  });
+
+  test('a refused direct payment leaves no row; the same key succeeds once funds arrive', async () => {
+    const payer = await newUser(t.app);
+    const { cardId } = await fundedUser(t.app, payer, 100n);
+    await verifyRealName(t.app, payer);
+    const payee = await newUser(t.app);
+    const body = { toUserId: payee.id, amountMinor: '300' };
+    const refused = await send(t.app, payer, body, { 'idempotency-key': 'direct-2' });
+    assert.equal(refused.json<{ code: string }>().code, 'ledger.insufficient_funds');
+    assert.equal((await paymentRows('direct-2')).length, 0);
+    await topUp(t.app, payer, cardId, 500n);
+    const paid = await send(t.app, payer, body, { 'idempotency-key': 'direct-2' });
+    assert.equal(paid.statusCode, 201, paid.body);
+    assert.equal((await paymentRows('direct-2')).length, 1);
+    assert.equal(await balanceMinor(t.app, payee.walletAccountId), 300n);
+  });
+
+  test('with its key record gone, a retry finds the transfer and its row; another amount is a reuse', async () => {
+    const payer = await verifiedFunded(1_000n);
+    const payee = await newUser(t.app);
+    const first = await send(t.app, payer, { toUserId: payee.id, amountMinor: '50' }, { 'idempotency-key': 'direct-3' });
+    await forgetKey('direct-3');
+    const again = await send(t.app, payer, { toUserId: payee.id, amountMinor: '50' }, { 'idempotency-key': 'direct-3' });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.json<BillJsonForTest>().id, first.json<BillJsonForTest>().id);
+    await forgetKey('direct-3');
+    const other = await send(t.app, payer, { toUserId: payee.id, amountMinor: '51' }, { 'idempotency-key': 'direct-3' });
+    assert.equal(other.json<{ code: string }>().code, 'idempotency.key_reused');
+    assert.equal(await balanceMinor(t.app, payee.walletAccountId), 50n);
+  });
+
+  test("an earlier attempt's pending row keeps the key: the direct retry settles that row", async () => {
+    const payer = await verifiedFunded(1_000n);
+    const payee = await newUser(t.app);
+    // An attempt that recorded its pending row and stopped before the ledger (the user was not
+    // verified then); its Idempotency-Key record is gone.
+    const key = 'direct-4';
+    const now = t.clock.now();
+    await t.db.sql`
+      INSERT INTO payments (id, kind, status, user_id, payee_user_id, debit_account_id, credit_account_id,
+        amount_minor, currency, request_key, request_sha256, ledger_transfer_id, day, created_at)
+      VALUES (${t.app.ids.next('pay')}, 'p2p', 'pending', ${payer.id}, ${payee.id}, ${payer.walletAccountId},
+        ${payee.walletAccountId}, 70, 'CNY', ${key},
+        ${requestFingerprint({ kind: 'p2p', counterpartyId: payee.id, amountMinor: 70n, memo: null })},
+        ${ledgerTransferId({ userId: payer.id, kind: 'p2p', requestKey: key })}, ${shanghaiDay(now.getTime())}::date, ${now})`;
+    const [pending] = await paymentRows(key);
+    await t.db.sql`
+      INSERT INTO payments_bills (user_id, payment_id, direction, kind, amount_minor, counterparty_user_id,
+        counterparty_name, created_at)
+      VALUES (${payer.id}, ${pending?.id ?? ''}, 'expense', 'p2p', 70, ${payee.id}, 'payee', ${now}),
+        (${payee.id}, ${pending?.id ?? ''}, 'income', 'p2p', 70, ${payer.id}, 'payer', ${now})`;
+    const retried = await send(t.app, payer, { toUserId: payee.id, amountMinor: '70' }, { 'idempotency-key': key });
+    assert.equal(retried.statusCode, 201, retried.body);
+    assert.equal(retried.json<BillJsonForTest>().id, pending?.id);
+    const rows = await paymentRows(key);
+    assert.deepEqual(rows.map((row) => [row.id, row.status]), [[pending?.id, 'succeeded']]);
+    assert.equal(await balanceMinor(t.app, payee.walletAccountId), 70n);
   });
 });
 

@@ -1,0 +1,140 @@
+import { maskMobile } from '../identity/index.ts';
+import type { AuthUser } from '../identity/index.ts';
+import { assert } from '../kernel/assert.ts';
+import { DomainError } from '../kernel/errors.ts';
+import { billDirection, cardDisplayName, ledgerTransferId, requestFingerprint, shanghaiDay, toLedgerTransfer, type PaymentKind } from './model.ts';
+import type { CardRow, NewBill, NewPayment, PaymentRow } from './store.ts';
+
+/** A payment about to be made, as `Payments` checked it, and the rows it leaves. */
+
+/** A payment about to be recorded: everything `open` needs, already checked. */
+export interface Intent {
+  readonly kind: PaymentKind;
+  readonly user: AuthUser;
+  readonly requestKey: string;
+  readonly amountMinor: bigint;
+  readonly memo: string | null;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly card: CardRow | null;
+  readonly payee: AuthUser | null;
+  /** A shop payment's shop (its owner is the payee) and, for a dynamic code, its order. */
+  readonly shop: ShopTarget | null;
+  /** A refund's original shop payment: refunds of it never add up to more than its amount. */
+  readonly refundOf: { readonly paymentId: string; readonly amountMinor: bigint } | null;
+}
+
+/** Where a shop payment goes, as `Shops` resolved it from a receive code. */
+export interface ShopTarget {
+  readonly shopId: string;
+  readonly shopName: string;
+  readonly accountId: string;
+  readonly ownerUserId: string;
+  readonly orderId: string | null;
+  /** The receive code paid: what makes two requests under one key the same payment. */
+  readonly code: string;
+}
+
+
+/** The fingerprint of what the request pays: the same key must carry the same payment. */
+export function intentFingerprint(intent: Intent): string {
+  const counterpartyId = intent.shop?.code ?? intent.card?.id ?? intent.payee?.id;
+  assert(counterpartyId !== undefined, 'a payment has a card or a payee');
+  return requestFingerprint({ kind: intent.kind, counterpartyId, amountMinor: intent.amountMinor, memo: intent.memo });
+}
+
+/** The ledger transfer that moves a payment's money: its id comes from the request (see model.ts). */
+export function ledgerTransferOf(payment: NewPayment | PaymentRow) {
+  return toLedgerTransfer({
+    ledgerTransferId: payment.ledger_transfer_id,
+    kind: payment.kind,
+    debitAccountId: payment.debit_account_id,
+    creditAccountId: payment.credit_account_id,
+    amountMinor: payment.amount_minor,
+    currency: payment.currency,
+  });
+}
+
+/** The payment row of an intent, under a fresh id. */
+export function newPaymentRow(intent: Intent, id: string, now: Date, fingerprint: string): NewPayment {
+  const request = { userId: intent.user.id, kind: intent.kind, requestKey: intent.requestKey };
+  return {
+    id,
+    kind: intent.kind,
+    user_id: intent.user.id,
+    payee_user_id: intent.payee?.id ?? null,
+    card_id: intent.card?.id ?? null,
+    debit_account_id: intent.debitAccountId,
+    credit_account_id: intent.creditAccountId,
+    amount_minor: intent.amountMinor,
+    currency: 'CNY',
+    memo: intent.memo,
+    request_key: intent.requestKey,
+    request_sha256: fingerprint,
+    ledger_transfer_id: ledgerTransferId(request),
+    day: shanghaiDay(now.getTime()),
+    created_at: now,
+    shop_id: intent.shop?.shopId ?? null,
+    shop_order_id: intent.shop?.orderId ?? null,
+    refund_of_payment_id: intent.refundOf?.paymentId ?? null,
+  };
+}
+
+/** A live attempt of the request: the same key must carry the same payment. */
+export function sameRequest(existing: PaymentRow, fingerprint: string): PaymentRow {
+  if (existing.request_sha256 !== fingerprint) {
+    throw new DomainError('idempotency.key_reused', {
+      detail: 'this Idempotency-Key was used for a different payment; use a new key',
+    });
+  }
+  return existing;
+}
+
+type BillSource = Pick<PaymentRow, 'id' | 'kind' | 'amount_minor' | 'created_at'>;
+
+/** The bill lines a payment leaves: one for a card payment, one per side for a transfer. */
+export function billsFor(intent: Intent, payment: BillSource): NewBill[] {
+  const base = {
+    paymentId: payment.id,
+    kind: payment.kind,
+    amountMinor: payment.amount_minor,
+    createdAt: payment.created_at,
+  };
+  if (intent.card !== null) {
+    return [
+      {
+        ...base,
+        userId: intent.user.id,
+        direction: billDirection(payment.kind, 'payer'),
+        counterpartyUserId: null,
+        counterpartyName: cardDisplayName(intent.card.bank, intent.card.last4),
+        counterpartyMobileMasked: null,
+      },
+    ];
+  }
+  const payee = intent.payee;
+  assert(payee !== null, 'a transfer has a payee');
+  // A customer's bill names the shop, not the person behind it: the payer's of a shop payment,
+  // the payee's of a refund.
+  const shopName = intent.shop?.shopName ?? null;
+  const payerSeesShop = shopName !== null && payment.kind === 'shop';
+  const payeeSeesShop = shopName !== null && payment.kind === 'refund';
+  return [
+    {
+      ...base,
+      userId: intent.user.id,
+      direction: billDirection(payment.kind, 'payer'),
+      counterpartyUserId: payerSeesShop ? null : payee.id,
+      counterpartyName: payerSeesShop ? shopName : payee.displayName,
+      counterpartyMobileMasked: payerSeesShop ? null : maskMobile(payee.mobile),
+    },
+    {
+      ...base,
+      userId: payee.id,
+      direction: billDirection(payment.kind, 'payee'),
+      counterpartyUserId: payeeSeesShop ? null : intent.user.id,
+      counterpartyName: payeeSeesShop ? shopName : intent.user.displayName,
+      counterpartyMobileMasked: payeeSeesShop ? null : maskMobile(intent.user.mobile),
+    },
+  ];
+}
