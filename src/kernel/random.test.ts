@@ -69,4 +69,22 @@ describe('cryptoRandom', () => {
     }
     assert.equal(cryptoRandom.bytes(16).length, 16);
   });
+
+  test('pooled draws never repeat bytes across refills, and large draws bypass the pool', () => {
+    // 2,000 draws of 16 bytes span several 4 KiB refills; a reused slice would repeat a draw.
+    const seen = new Set<string>();
+    for (let draw = 0; draw < 2000; draw++) {
+      const bytes = cryptoRandom.bytes(16);
+      assert.equal(bytes.length, 16);
+      seen.add(Buffer.from(bytes).toString('hex'));
+    }
+    assert.equal(seen.size, 2000);
+    const first = cryptoRandom.bytes(16);
+    const copy = Buffer.from(first).toString('hex');
+    cryptoRandom.bytes(4096);
+    for (let draw = 0; draw < 300; draw++) cryptoRandom.bytes(16);
+    // A handed-out draw is a copy: refilling the pool does not change it.
+    assert.equal(Buffer.from(first).toString('hex'), copy);
+    assert.equal(cryptoRandom.bytes(1000).length, 1000);
+  });
 });
