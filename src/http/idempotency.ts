@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assert } from '../kernel/assert.ts';
 import { batched } from '../kernel/batch.ts';
 import type { Clock } from '../kernel/clock.ts';
-import { relaxedCommit, type Sql } from '../kernel/db.ts';
+import type { PendingQuery, Row } from 'postgres';
+import { relaxedCommit, type ReservedSql, type Sql, type TransactionSql } from '../kernel/db.ts';
 import { DomainError, registerErrors } from '../kernel/errors.ts';
 
 /**
@@ -267,6 +268,35 @@ interface ClaimRequest {
 interface Completion {
   readonly claim: IdempotencyClaim;
   readonly response: StoredResponse;
+}
+
+/** The content type of a JSON response, as Fastify sends it and a replay restores it. */
+export const jsonContentType = 'application/json; charset=utf-8';
+
+/**
+ * Completes Idempotency-Key records inside another module's statement, so the stored response
+ * commits in the same transaction as the effect (STYLE.md; ADR 0007). Used as a CTE of a WITH
+ * that also has `inserted(id)`: a record completes only if the row it names was inserted.
+ */
+export function completionCte(
+  db: Sql | TransactionSql | ReservedSql,
+  completions: readonly { readonly claim: IdempotencyClaim; readonly response: StoredResponse; readonly insertedId: string }[],
+  now: Date,
+): PendingQuery<Row[]> {
+  const column = <T>(pick: (c: (typeof completions)[number]) => T): T[] => completions.map(pick);
+  return db`
+    UPDATE http_idempotency_keys k
+    SET state = 'completed', status_code = x.status_code, content_type = x.content_type,
+        response_body = x.body, completed_at = ${now}
+    FROM unnest(${column((c) => c.claim.principal)}::text[], ${column((c) => c.claim.route)}::text[],
+      ${column((c) => c.claim.key)}::text[], ${column((c) => c.claim.attempt)}::int[],
+      ${column((c) => c.response.statusCode)}::int[], ${column((c) => c.response.contentType)}::text[],
+      ${column((c) => c.response.body)}::text[], ${column((c) => c.insertedId)}::text[])
+      AS x(principal, route, key, attempt, status_code, content_type, body, inserted_id)
+    WHERE k.principal = x.principal AND k.route = x.route AND k.key = x.key
+      AND k.attempt = x.attempt AND k.state = 'in_flight'
+      AND x.inserted_id IN (SELECT id FROM inserted)
+    RETURNING 1`;
 }
 
 function scopeId(scope: IdempotencyScope): string {

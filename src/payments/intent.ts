@@ -3,6 +3,7 @@ import type { AuthUser } from '../identity/index.ts';
 import { assert } from '../kernel/assert.ts';
 import { DomainError } from '../kernel/errors.ts';
 import { billDirection, cardDisplayName, ledgerTransferId, requestFingerprint, shanghaiDay, toLedgerTransfer, type PaymentKind } from './model.ts';
+import type { ResponseRecorder } from './service.ts';
 import type { CardRow, NewBill, NewPayment, PaymentRow } from './store.ts';
 
 /** A payment about to be made, as `Payments` checked it, and the rows it leaves. */
@@ -22,6 +23,8 @@ export interface Intent {
   readonly shop: ShopTarget | null;
   /** A refund's original shop payment: refunds of it never add up to more than its amount. */
   readonly refundOf: { readonly paymentId: string; readonly amountMinor: bigint } | null;
+  /** Stores the route's response with a direct payment (see `ResponseRecorder`). */
+  readonly respond: ResponseRecorder | null;
 }
 
 /** Where a shop payment goes, as `Shops` resolved it from a receive code. */

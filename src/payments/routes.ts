@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { jsonContentType } from '../http/idempotency.ts';
 import { problemResponses } from '../http/problem.ts';
 import { authenticateUser, currentUser, type Identity } from '../identity/index.ts';
 import { billsPageSizeDefault, normalizeMemo } from './model.ts';
@@ -22,7 +23,7 @@ import {
   toSummaryJson,
   TransferBody,
 } from './schemas.ts';
-import type { Payments } from './service.ts';
+import type { PaymentOutcome, Payments, ResponseRecorder } from './service.ts';
 
 /**
  * The wallet user's payments API under /v1: bank cards, top-up, withdrawal, transfer, bills.
@@ -47,6 +48,25 @@ function moneyInput(request: FastifyRequest, body: { amountMinor: string; pin: s
   // The idempotency hook has already required and validated the header on these routes.
   const requestKey = String(request.headers['idempotency-key']);
   return { amountMinor: BigInt(body.amountMinor), pin: body.pin, requestKey };
+}
+
+/**
+ * Lets a payment store this request's response in its own transaction (ADR 0007): the bill as
+ * JSON, the same string that is then sent, so a replay is byte for byte the first answer.
+ */
+export function billResponder(request: FastifyRequest): ResponseRecorder | undefined {
+  const claim = request.idempotency;
+  return claim === null ? undefined : { claim, render: (bill) => JSON.stringify(toBillJson(bill)) };
+}
+
+/** 201 when this request moved the money, 200 when an earlier attempt had; a stored body as is. */
+export function sendPaymentOutcome(request: FastifyRequest, reply: FastifyReply, outcome: PaymentOutcome): FastifyReply {
+  if (outcome.storedBody !== undefined) {
+    // Completed with the payment: the onSend hook has nothing left to store.
+    request.idempotency = null;
+    return reply.code(201).type(jsonContentType).send(outcome.storedBody);
+  }
+  return reply.code(outcome.created ? 201 : 200).send(toBillJson(outcome.bill));
 }
 
 type PaymentsApp = Parameters<FastifyPluginAsyncTypebox>[0];
@@ -176,8 +196,9 @@ function registerMoneyRoutes(app: PaymentsApp, options: PaymentsRoutesOptions): 
         toMobile: body.toMobile,
         toUserId: body.toUserId,
         memo: normalizeMemo(body.memo),
+        respond: billResponder(request),
       });
-      return reply.code(outcome.created ? 201 : 200).send(toBillJson(outcome.bill));
+      return sendPaymentOutcome(request, reply, outcome);
     },
   );
 }

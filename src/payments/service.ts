@@ -4,7 +4,7 @@ import { assert } from '../kernel/assert.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
 import { formatMinor } from '../kernel/money.ts';
-import '../http/idempotency.ts';
+import { jsonContentType, type IdempotencyClaim } from '../http/idempotency.ts';
 import {
   unverifiedDailySendMaxMinor,
   type AuthUser,
@@ -96,6 +96,11 @@ export interface PaymentOutcome {
   readonly bill: Bill;
   /** True when this call moved the money; false when an earlier attempt already had. */
   readonly created: boolean;
+  /**
+   * Set when the response was stored with the effect (`ResponseRecorder`): the body to send as
+   * it is, with status 201; the request's Idempotency-Key record is already complete.
+   */
+  readonly storedBody?: string;
 }
 
 interface MoneyInput {
@@ -103,6 +108,14 @@ interface MoneyInput {
   readonly pin: string;
   /** The request's Idempotency-Key. */
   readonly requestKey: string;
+  /** The route's claim and how it renders the bill, to store the response with the payment. */
+  readonly respond?: ResponseRecorder | undefined;
+}
+
+/** How a route stores its response with the payment: its Idempotency-Key claim and its renderer. */
+export interface ResponseRecorder {
+  readonly claim: IdempotencyClaim;
+  render(bill: Bill): string;
 }
 
 export type CardPaymentInput = MoneyInput & { readonly cardId: string };
@@ -283,11 +296,12 @@ export class Payments {
       payee: customer,
       shop: input.target,
       refundOf: { paymentId: input.payment.id, amountMinor: input.payment.amountMinor },
+      respond: null,
     });
   }
 
   private baseIntent(kind: PaymentKind, user: AuthUser, input: Omit<MoneyInput, 'pin'>) {
-    return { kind, user, requestKey: input.requestKey, amountMinor: input.amountMinor };
+    return { kind, user, requestKey: input.requestKey, amountMinor: input.amountMinor, respond: input.respond ?? null };
   }
 
   private async findRecipient(input: TransferInput): Promise<AuthUser> {
@@ -322,9 +336,18 @@ export class Payments {
     const fingerprint = intentFingerprint(intent);
     const payment = newPaymentRow(intent, this.deps.ids.next('pay'), this.deps.clock.now(), fingerprint);
     const bills = billsFor(intent, payment);
+    const [payerBill] = bills;
+    assert(payerBill !== undefined, 'a payment has its payer\'s bill');
+    const bill = toBill(directBillRow(payment, payerBill));
+    // The response, stored with the payment in the ledger's transaction (STYLE.md "Idempotency").
+    const storedBody = intent.respond?.render(bill);
+    const completion =
+      intent.respond === null || storedBody === undefined
+        ? null
+        : { claim: intent.respond.claim, response: { statusCode: 201, contentType: jsonContentType, body: storedBody } };
     const { result, recorded } = await this.deps.ledger.transferWithRecord(
       ledgerTransferOf(payment),
-      { write: recordDirectPayments, id: payment.id, row: { payment, bills } },
+      { write: recordDirectPayments, id: payment.id, row: { payment, bills, completion } },
     );
     if (result.status === 'failed') {
       // The same key with another amount or payee: the ledger names the field; the API says reuse.
@@ -332,9 +355,8 @@ export class Payments {
         throw new DomainError('idempotency.key_reused', { detail: 'this Idempotency-Key was used for a different payment; use a new key' });
       throw new DomainError(result.error, { detail: result.detail });
     }
-    const [payerBill] = bills;
-    if (result.status === 'created' && recorded && payerBill !== undefined)
-      return { bill: toBill(directBillRow(payment, payerBill)), created: true };
+    if (result.status === 'created' && recorded)
+      return storedBody === undefined ? { bill, created: true } : { bill, created: true, storedBody };
     // The transfer existed, or an earlier attempt's pending row holds the key: settle by that row.
     const live = await selectLivePayment(this.deps.sql, { userId: payment.user_id, kind: payment.kind, requestKey: payment.request_key });
     assert(live !== undefined, 'a payment whose transfer exists has a live row');

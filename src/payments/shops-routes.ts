@@ -21,6 +21,7 @@ import {
   toPayTargetJson,
   toShopJson,
 } from './shops-schemas.ts';
+import { billResponder, sendPaymentOutcome } from './routes.ts';
 import { payLink, type Shops } from './shops.ts';
 
 /**
@@ -195,8 +196,9 @@ export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = (app, 
         amountMinor: body.amountMinor === undefined ? undefined : BigInt(body.amountMinor),
         pin: body.pin,
         requestKey: requestKeyOf(request),
+        respond: billResponder(request),
       });
-      return reply.code(outcome.created ? 201 : 200).send(toBillJson(outcome.bill));
+      return sendPaymentOutcome(request, reply, outcome);
     },
   );
   app.post(

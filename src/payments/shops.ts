@@ -7,7 +7,7 @@ import { isId, type IdGenerator } from '../kernel/ids.ts';
 import type { AuthUser } from '../identity/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { isUniqueViolation } from './store.ts';
-import type { PaymentOutcome, Payments } from './service.ts';
+import type { PaymentOutcome, Payments, ResponseRecorder } from './service.ts';
 import {
   insertOrder,
   insertShop,
@@ -78,6 +78,7 @@ export interface ShopPayInput {
   readonly amountMinor: bigint | undefined;
   readonly pin: string;
   readonly requestKey: string;
+  readonly respond?: ResponseRecorder | undefined;
 }
 
 const shopCodePrefix = 'qb-shop:';
@@ -250,6 +251,7 @@ export class Shops {
       amountMinor,
       pin: input.pin,
       requestKey: input.requestKey,
+      respond: input.respond,
       target: shopTarget(shop, order?.id ?? null, input.code),
     });
   }

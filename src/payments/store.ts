@@ -1,5 +1,6 @@
 import { assert } from '../kernel/assert.ts';
-import type { PendingQuery } from 'postgres';
+import type { PendingQuery, Row } from 'postgres';
+import { completionCte, type IdempotencyClaim, type StoredResponse } from '../http/idempotency.ts';
 import { relaxedCommit, type ReservedSql, type Sql, type TransactionSql } from '../kernel/db.ts';
 import type { BankCode, BillDirection, DaySums, PaymentKind, PaymentStatus } from './model.ts';
 
@@ -204,6 +205,7 @@ export function insertPayments(
   payments: readonly NewPayment[],
   bills: readonly NewBill[],
   status: 'pending' | 'succeeded',
+  also?: PendingQuery<Row[]>,
 ): PendingQuery<PaymentRow[]> {
   const p = <T>(pick: (payment: NewPayment) => T): T[] => payments.map(pick);
   const b = <T>(pick: (bill: NewBill) => T): T[] => bills.map(pick);
@@ -244,13 +246,15 @@ export function insertPayments(
         AS x(user_id, payment_id, direction, kind, amount_minor, counterparty_user_id,
           counterparty_name, counterparty_mobile_masked, created_at)
       WHERE x.payment_id IN (SELECT id FROM inserted)
-    )
+    )${also === undefined ? db`` : db`, also AS (${also})`}
     SELECT *, id AS record_id FROM inserted`;
 }
 
 export interface DirectPayment {
   readonly payment: NewPayment;
   readonly bills: readonly NewBill[];
+  /** The request's Idempotency-Key record, completed with its response if the payment is written. */
+  readonly completion: { readonly claim: IdempotencyClaim; readonly response: StoredResponse } | null;
 }
 
 /**
@@ -259,7 +263,17 @@ export interface DirectPayment {
  */
 export function recordDirectPayments(connection: ReservedSql, rows: readonly DirectPayment[]): PendingQuery<PaymentRow[]> {
   // Settled in the transaction that moves the money: complete as made.
-  return insertPayments(connection, rows.map((row) => row.payment), rows.flatMap((row) => row.bills), 'succeeded');
+  const completions = rows.flatMap((row) =>
+    row.completion === null ? [] : [{ ...row.completion, insertedId: row.payment.id }],
+  );
+  const firstPayment = rows[0]?.payment;
+  return insertPayments(
+    connection,
+    rows.map((row) => row.payment),
+    rows.flatMap((row) => row.bills),
+    'succeeded',
+    completions.length === 0 || firstPayment === undefined ? undefined : completionCte(connection, completions, firstPayment.created_at),
+  );
 }
 
 export async function insertBills(tx: TransactionSql, bills: readonly NewBill[]): Promise<void> {

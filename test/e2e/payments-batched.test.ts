@@ -136,6 +136,13 @@ describe('direct payments: the row and bills are written by the ledger batch', (
     // The same bill as the bills API reads it.
     const read = await asUser(t.app, payer, 'GET', `/v1/bills/${bill.id}`);
     assert.deepEqual(read.json(), response.json());
+    // The key's record was completed in the same transaction, with the very body that was sent.
+    const [key] = await t.db.sql<{ state: string; status_code: number; response_body: string }[]>`
+      SELECT state, status_code, response_body FROM http_idempotency_keys WHERE key = 'direct-1'`;
+    assert.deepEqual([key?.state, key?.status_code, key?.response_body], ['completed', 201, response.body]);
+    const replay = await send(t.app, payer, { toUserId: payee.id, amountMinor: '120', memo: 'direct' }, { 'idempotency-key': 'direct-1' });
+    assert.equal(replay.headers['idempotency-replayed'], 'true');
+    assert.equal(replay.body, response.body);
   });
 
   test('a refused direct payment leaves no row; the same key succeeds once funds arrive', async () => {
