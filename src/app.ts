@@ -48,7 +48,7 @@ export interface App {
   readonly ids: IdGenerator;
   readonly operatorToken: string;
   /** Method and URL pattern of every route registered after the server's own. */
-  readonly routes: readonly { readonly method: string; readonly url: string }[];
+  readonly routes: readonly { readonly method: string; readonly url: string; readonly hasBody: boolean }[];
   readonly inject: FastifyInstance['inject'];
   /** Runs one pass of the periodic work (expire holds, prune idempotency records). */
   runMaintenance(): Promise<MaintenanceReport>;
@@ -101,9 +101,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     );
   }
   // Every route the modules register, for the authorization walk in the tests.
-  const routes: { method: string; url: string }[] = [];
+  const routes: { method: string; url: string; hasBody: boolean }[] = [];
   http.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    const hasBody = (route.schema as { body?: unknown } | undefined)?.body !== undefined;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, hasBody });
   });
   await http.register(cookie);
   // Root-level so that every module's routes share the signed-in user set by authenticateUser.
