@@ -87,7 +87,9 @@ export async function run(args: string[]): Promise<void> {
   const base = loadConfig();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'qianbao-bench-http-'));
   const config = { ...base, dataDir, seedDemo: false };
-  const database = await openBenchDatabase(config, 'bench_http');
+  // The embedded PostgreSQL lives under the project's data dir: its own user must reach it, and a
+  // private temp dir (0700, this user's) is not reachable when running as root.
+  const database = await openBenchDatabase(base, 'bench_http');
   const sql = connect({ url: database.url, schema: database.schema, poolSize: 40 });
   try {
     await migrate(sql);
