@@ -95,6 +95,13 @@ export interface BatchObserver {
 const inFlightMax = 2;
 /** Below this many queued transfers an idle writer does not split them into two batches. */
 const splitMin = 16;
+/**
+ * A second batch starts while one is in flight only once this many transfers wait; fewer wait
+ * for the first to finish and go in one larger batch. Larger batches cost less CPU a transfer,
+ * which is what a busy server (HTTP requests, the database and the writer on the same cores)
+ * runs short of; a flood of submitters still gets two batches in flight.
+ */
+const secondBatchMin = 32;
 
 export class BatchWriter {
   private readonly queue: Waiting[] = [];
@@ -166,6 +173,7 @@ export class BatchWriter {
   private pump(): void {
     const { batchSizeMax } = this.deps.config;
     for (let started = 0; started < inFlightMax && this.queue.length > 0 && this.inFlight < inFlightMax; started++) {
+      if (this.inFlight > 0 && this.queuedTransfers < secondBatchMin) break;
       const split = this.inFlight === 0 && this.queuedTransfers >= 2 * splitMin;
       const limit = split ? Math.min(batchSizeMax, Math.ceil(this.queuedTransfers / 2)) : batchSizeMax;
       const batch = this.take(limit);
