@@ -185,4 +185,46 @@ describe('charging a code', () => {
     expectProblem(await charge(noShop, await issue(payer), '100'), 404, 'payments.shop_not_found');
     assert.equal(await balanceMinor(t.app, payer.walletAccountId), 100_000n - 100n);
   });
+
+  test('a charge left paying by a request that stopped is finished by the sweep, once', async () => {
+    const { owner, accountId } = await shopOwner();
+    const payer = await customer();
+    const code = await issue(payer);
+    // The request consumed the code and recorded the charge, then died before paying.
+    const [shop] = await t.db.sql<{ id: string }[]>`SELECT id FROM payments_shops WHERE owner_user_id = ${owner.id}`;
+    const chargeId = t.app.ids.next('chg');
+    const now = t.clock.now();
+    await t.db.sql`UPDATE payments_pay_codes SET used_at = ${now} WHERE user_id = ${payer.id} AND used_at IS NULL AND retired_at IS NULL`;
+    await t.db.sql`
+      INSERT INTO payments_code_charges (id, shop_id, payer_user_id, code_sha256, amount_minor, status, request_key, created_at, confirm_by)
+      SELECT ${chargeId}, ${shop?.id ?? ''}, ${payer.id}, code_sha256, 900, 'paying', 'died-1', ${now}, ${new Date(now.getTime() + 300_000)}
+      FROM payments_pay_codes WHERE user_id = ${payer.id} AND used_at = ${now}`;
+    expectProblem(await charge(owner, code, '900'), 422, 'payments.pay_code_invalid');
+    assert.equal(await t.app.payCodes.settleStale(), 0, 'not stale yet');
+    t.clock.advance(61_000);
+    assert.equal(await t.app.payCodes.settleStale(), 1);
+    assert.equal(await t.app.payCodes.settleStale(), 0);
+    const polled = (await asUser(t.app, owner, 'GET', `/v1/shops/mine/charges/${chargeId}`)).json<ChargeJson>();
+    assert.equal(polled.status, 'paid');
+    assert.equal(await balanceMinor(t.app, payer.walletAccountId), 100_000n - 900n);
+    assert.equal(await balanceMinor(t.app, accountId), 900n);
+  });
+
+  test('confirming and declining replay by key', async () => {
+    const { owner } = await shopOwner();
+    const payer = await customer();
+    const first = (await charge(owner, await issue(payer), '20001')).json<ChargeJson>();
+    const headers = { 'idempotency-key': 'confirm-once' };
+    const url = `/v1/me/code-charges/${first.id}/confirm`;
+    const confirmed = await asUser(t.app, payer, 'POST', url, { pin: testPin }, headers);
+    const again = await asUser(t.app, payer, 'POST', url, { pin: testPin }, headers);
+    assert.equal(again.headers['idempotency-replayed'], 'true');
+    assert.equal(again.body, confirmed.body);
+    const second = (await charge(owner, await issue(payer), '20002')).json<ChargeJson>();
+    const declineHeaders = { 'idempotency-key': 'decline-once' };
+    const declined = await asUser(t.app, payer, 'POST', `/v1/me/code-charges/${second.id}/decline`, undefined, declineHeaders);
+    const declinedAgain = await asUser(t.app, payer, 'POST', `/v1/me/code-charges/${second.id}/decline`, undefined, declineHeaders);
+    assert.equal(declinedAgain.body, declined.body);
+    assert.equal(await balanceMinor(t.app, payer.walletAccountId), 100_000n - 20_001n);
+  });
 });
