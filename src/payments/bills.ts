@@ -61,7 +61,7 @@ export interface BillPage {
 export interface MonthSummary {
   readonly month: string;
   readonly currency: 'CNY';
-  /** Money from other users; top-ups and withdrawals (`neutral`) count as neither. */
+  /** Money from other users; top-ups, withdrawals and the shop account's moves (`neutral`) count as neither. */
   readonly incomeMinor: bigint;
   readonly expenseMinor: bigint;
   /** Per kind and direction, largest first within a direction: the chart's slices. */

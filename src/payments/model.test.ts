@@ -78,15 +78,19 @@ test("limits: the kind's own limit first, then the unverified send limit over tr
   );
 });
 
-test('a transfer is an expense to its payer and an income to its payee; card moves are neutral', () => {
+test('a transfer is an expense to its payer and an income to its payee; card and shop-account moves are neutral', () => {
   assert.deepEqual(
     [
       billDirection('p2p', 'payer'),
       billDirection('p2p', 'payee'),
       billDirection('topup', 'payer'),
       billDirection('withdraw', 'payer'),
+      billDirection('shop', 'payer'),
+      billDirection('shop', 'payee'),
+      billDirection('refund', 'payer'),
+      billDirection('refund', 'payee'),
     ],
-    ['expense', 'income', 'neutral', 'neutral'],
+    ['expense', 'income', 'neutral', 'neutral', 'expense', 'neutral', 'neutral', 'income'],
   );
 });
 

@@ -11,8 +11,10 @@ export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund'] as co
 export type PaymentKind = (typeof paymentKinds)[number];
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
 /**
- * `neutral` is money between the user's own bank card and wallet (top-up, withdrawal): like
- * Alipay's 不计收支 it is listed but counts as neither income nor spending in the monthly totals.
+ * `neutral` is money that does not enter or leave the user's wallet from someone else: between
+ * their own bank card and wallet (top-up, withdrawal), or in their shop's own account (a shop
+ * payment received, a refund given). Like Alipay's 不计收支 it is listed but counts as neither
+ * income nor spending in the monthly totals.
  */
 export const billDirections = ['income', 'expense', 'neutral'] as const;
 export type BillDirection = (typeof billDirections)[number];
@@ -139,8 +141,18 @@ export function limitBreach(input: {
 
 /** How a payment looks from one of its users' side. */
 export function billDirection(kind: PaymentKind, side: 'payer' | 'payee'): BillDirection {
-  if (kind !== 'p2p' && kind !== 'shop' && kind !== 'refund') return 'neutral';
-  return side === 'payer' ? 'expense' : 'income';
+  switch (kind) {
+    case 'p2p':
+      return side === 'payer' ? 'expense' : 'income';
+    // The shop's owner is the payee of a shop payment and the payer of a refund: shop money.
+    case 'shop':
+      return side === 'payer' ? 'expense' : 'neutral';
+    case 'refund':
+      return side === 'payer' ? 'neutral' : 'income';
+    case 'topup':
+    case 'withdraw':
+      return 'neutral';
+  }
 }
 
 export const paymentIdPattern = idPattern('pay');

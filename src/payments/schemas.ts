@@ -85,7 +85,10 @@ const Month = Type.String({
   pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$',
   description: 'YYYY-MM, Asia/Shanghai',
 });
-const Direction = Type.Enum(billDirections);
+const Direction = Type.Enum(billDirections, {
+  description:
+    "income and expense move the wallet to or from someone else; neutral is the user's own money: card top-ups and withdrawals, and their shop's payments received and refunds given",
+});
 const Kind = Type.Enum(paymentKinds);
 
 export const BillsQuery = Type.Object(

@@ -377,11 +377,11 @@ const billColumns = (db: Db) => db`
   c.last4, p.ledger_transfer_id, b.created_at, p.completed_at`;
 
 /**
- * Which payments a user sees as bills: succeeded ones, and their own still-pending outgoing ones.
+ * Which payments a user sees as bills: succeeded ones, and the still-pending ones they initiated.
  * A failed payment moved no money and is not a bill; a payee sees money only once it has arrived.
  */
 const visible = (db: Db) =>
-  db`(p.status = 'succeeded' OR (p.status = 'pending' AND b.direction <> 'income'))`;
+  db`(p.status = 'succeeded' OR (p.status = 'pending' AND b.user_id = p.user_id))`;
 
 export async function selectBills(db: Db, userId: string, filter: BillFilter): Promise<BillRow[]> {
   const { direction, kind, range, before } = filter;

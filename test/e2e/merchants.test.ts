@@ -213,10 +213,19 @@ describe('paying a shop by its static code', () => {
     assert.equal(ownerBill.statusCode, 200, ownerBill.body);
     const income = ownerBill.json<BillJsonForTest>();
     assert.equal(income.kind, 'shop');
-    assert.equal(income.direction, 'income');
+    // The money is in the shop's account, not the owner's wallet: listed, not income.
+    assert.equal(income.direction, 'neutral');
     assert.equal(income.counterparty.userId, payer.id);
     const summary = await asUser(t.app, payer, 'GET', '/v1/bills/summary?month=2026-01');
     assert.equal(summary.json<{ expenseMinor: string }>().expenseMinor, '1250');
+    // The owner's wallet did not move: the shop's takings are not personal income.
+    const ownerSummary = await asUser(t.app, owner, 'GET', '/v1/bills/summary?month=2026-01');
+    assert.equal(ownerSummary.json<{ incomeMinor: string }>().incomeMinor, '0');
+    // While in flight it is the payer's pending bill and not yet the owner's.
+    await t.db.sql`UPDATE payments SET status = 'pending', completed_at = NULL WHERE id = ${bill.id}`;
+    assert.equal((await asUser(t.app, payer, 'GET', `/v1/bills/${bill.id}`)).json<BillJsonForTest>().status, 'pending');
+    expectProblem(await asUser(t.app, owner, 'GET', `/v1/bills/${bill.id}`), 404, 'payments.bill_not_found');
+    await t.db.sql`UPDATE payments SET status = 'succeeded', completed_at = created_at WHERE id = ${bill.id}`;
   });
 
   test('errors in precedence order, each changing nothing', async () => {
@@ -525,7 +534,7 @@ describe('refunds', () => {
     assert.equal(first.statusCode, 201, first.body);
     const bill = first.json<BillJsonForTest>();
     assert.equal(bill.kind, 'refund');
-    assert.equal(bill.direction, 'expense');
+    assert.equal(bill.direction, 'neutral');
     assert.equal(bill.amountMinor, '300');
     assert.equal(bill.counterparty.userId, payer.id);
     const payerBill = await asUser(t.app, payer, 'GET', `/v1/bills/${bill.id}`);

@@ -20,11 +20,14 @@ interface Bill {
 
 const kinds = ['p2p', 'shop', 'refund', 'topup', 'withdraw'] as const;
 
-/** Money into the wallet shows +: income, and a top-up (neutral: the user's own money). */
+/**
+ * Money in shows +: income, and of the neutral moves a top-up (into the wallet) and a shop
+ * payment received (into the owner's shop); a withdrawal and a refund given show -.
+ */
 function sign(bill: Bill): '+' | '-' {
   if (bill.direction === 'income') return '+';
   if (bill.direction === 'expense') return '-';
-  return bill.kind === 'topup' ? '+' : '-';
+  return bill.kind === 'topup' || bill.kind === 'shop' ? '+' : '-';
 }
 
 /** This month in Asia/Shanghai, as the API counts months: YYYY-MM. */

@@ -75,7 +75,7 @@ export function ShopPage({ onDone }: { onDone: () => void }) {
     const { shops } = await api<{ shops: Shop[] }>('GET', '/v1/shops');
     setShop(shops[0] ?? null);
     if (shops.length > 0) {
-      setIncoming((await api<{ bills: IncomingBill[] }>('GET', '/v1/bills?kind=shop&direction=income&limit=20')).bills);
+      setIncoming((await api<{ bills: IncomingBill[] }>('GET', '/v1/bills?kind=shop&direction=neutral&limit=20')).bills);
     }
   }, []);
   useEffect(() => {
