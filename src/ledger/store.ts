@@ -304,8 +304,8 @@ export function writeBatch(
   });
   // One statement (data-modifying CTEs all run): one parse, bind and execute per batch. Books are
   // found by the row address read under the chain-head lock (a TID scan, no index descent), and
-  // matched on id as well; the chain head moves only if every book was updated, so a stale
-  // address fails the batch (the caller checks the count) instead of skipping a book.
+  // matched on id as well; a stale address that misses a book raises in the statement
+  // (ledger_assert, migration 0010), which aborts the transaction: its COMMIT answers ROLLBACK.
   // execute() puts it on the wire now.
   return tx`
     WITH new_transfers AS (
@@ -343,7 +343,7 @@ export function writeBatch(
       RETURNING 1
     )
     UPDATE ledger_chain_head SET last_seq = ${lastSeq.toString()}, hash = ${lastHash}
-    WHERE id AND (SELECT count(*) FROM books) = ${dirtyBooks.length}`.execute().then((result) => {
+    WHERE id AND ledger_assert((SELECT count(*) FROM books) = ${dirtyBooks.length}, 'the batch did not update every book it changed')`.execute().then((result) => {
       assert(result.count === 1, 'the batch updated every book it changed');
     });
 }
