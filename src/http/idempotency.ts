@@ -144,7 +144,7 @@ export class IdempotencyStore {
    * key twice in one batch) is answered one by one.
    */
   claim(scope: IdempotencyScope, sha256: string): Promise<ClaimOutcome> {
-    return this.claimBatch({ scope, sha256 });
+    return this.claimBatch({ scope, sha256, tries: 1 });
   }
 
   private readonly claimBatch = batched<ClaimRequest, ClaimOutcome>(async (requests) => {
@@ -175,30 +175,20 @@ export class IdempotencyStore {
         const attempt = attempts.get(scopeId(request.scope));
         if (attempt !== undefined && firsts.get(scopeId(request.scope)) === request)
           return { kind: 'claimed', claim: { ...request.scope, attempt } };
-        return this.claimOne(request.scope, request.sha256);
+        return this.judge(request);
       }),
     );
   });
 
-  private async claimOne(scope: IdempotencyScope, sha256: string): Promise<ClaimOutcome> {
-    for (let attempt = 0; attempt < claimAttemptsMax; attempt++) {
-      const now = this.deps.clock.now();
-      const staleBefore = new Date(now.getTime() - inFlightTakeoverMs);
-      const claimed = await this.deps.sql<{ attempt: number }[]>`
-        INSERT INTO http_idempotency_keys AS k
-          (principal, route, key, request_sha256, state, created_at, locked_at)
-        VALUES (${scope.principal}, ${scope.route}, ${scope.key}, ${sha256}, 'in_flight', ${now}, ${now})
-        ON CONFLICT (principal, route, key) DO UPDATE
-          SET attempt = k.attempt + 1, locked_at = EXCLUDED.locked_at
-          WHERE k.state = 'in_flight' AND k.locked_at < ${staleBefore}
-            AND k.request_sha256 = EXCLUDED.request_sha256
-        RETURNING k.attempt`;
-      const row = claimed[0];
-      if (row !== undefined) return { kind: 'claimed', claim: { ...scope, attempt: row.attempt } };
-      const existing = await this.read(scope);
-      if (existing !== undefined) return decide(existing, sha256);
-    }
-    return { kind: 'in_flight' };
+  /**
+   * A request the statement did not claim: the row it met says what to do. If that row is gone
+   * (a release or prune deleted it meanwhile), the request tries to claim again, a few times.
+   */
+  private async judge(request: ClaimRequest): Promise<ClaimOutcome> {
+    const existing = await this.read(request.scope);
+    if (existing !== undefined) return decide(existing, request.sha256);
+    if (request.tries >= claimAttemptsMax) return { kind: 'in_flight' };
+    return this.claimBatch({ ...request, tries: request.tries + 1 });
   }
 
   private async read(scope: IdempotencyScope): Promise<KeyRow | undefined> {
@@ -218,20 +208,8 @@ export class IdempotencyStore {
   }
 
   private readonly completeBatch = batched<Completion, boolean>(async (completions) => {
-    const column = <T>(pick: (completion: Completion) => T): T[] => completions.map(pick);
     const rows = await this.deps.sql<{ principal: string; route: string; key: string; attempt: number }[]>`
-      UPDATE http_idempotency_keys k
-      SET state = 'completed', status_code = x.status_code, content_type = x.content_type,
-          response_body = x.body, completed_at = ${this.deps.clock.now()}
-      FROM unnest(${column((c) => c.claim.principal)}::text[], ${column((c) => c.claim.route)}::text[],
-        ${column((c) => c.claim.key)}::text[], ${column((c) => c.claim.attempt)}::int[],
-        ${column((c) => c.response.statusCode)}::int[], ${column((c) => c.response.contentType)}::text[],
-        ${column((c) => c.response.body)}::text[])
-        AS x(principal, route, key, attempt, status_code, content_type, body),
-        ${relaxedCommit(this.deps.sql)}
-      WHERE k.principal = x.principal AND k.route = x.route AND k.key = x.key
-        AND k.attempt = x.attempt AND k.state = 'in_flight'
-      RETURNING k.principal, k.route, k.key, k.attempt`;
+      ${completionUpdate(this.deps.sql, completions, this.deps.clock.now(), null)}`;
     const done = new Set(rows.map((row) => `${scopeId(row)}#${String(row.attempt)}`));
     return completions.map((c) => done.has(`${scopeId(c.claim)}#${String(c.claim.attempt)}`));
   });
@@ -263,9 +241,11 @@ export class IdempotencyStore {
 interface ClaimRequest {
   readonly scope: IdempotencyScope;
   readonly sha256: string;
+  /** Which claim attempt this is (see `judge`). */
+  readonly tries: number;
 }
 
-interface Completion {
+export interface Completion {
   readonly claim: IdempotencyClaim;
   readonly response: StoredResponse;
 }
@@ -274,14 +254,17 @@ interface Completion {
 export const jsonContentType = 'application/json; charset=utf-8';
 
 /**
- * Completes Idempotency-Key records inside another module's statement, so the stored response
- * commits in the same transaction as the effect (STYLE.md; ADR 0007). Used as a CTE of a WITH
- * that also has `inserted(id)`: a record completes only if the row it names was inserted.
+ * The UPDATE that completes in-flight Idempotency-Key records with their responses, fenced by
+ * attempt. On its own (`gatedBy` null) it commits without waiting for the disk (ADR 0006). As a
+ * CTE of another module's statement whose WITH has `inserted(id)`, each record completes only if
+ * the row named by its `insertedId` was inserted, in that statement's (durable) transaction: the
+ * response stored with the effect (STYLE.md; ADR 0007).
  */
-export function completionCte(
+export function completionUpdate(
   db: Sql | TransactionSql | ReservedSql,
-  completions: readonly { readonly claim: IdempotencyClaim; readonly response: StoredResponse; readonly insertedId: string }[],
+  completions: readonly (Completion & { readonly insertedId?: string })[],
   now: Date,
+  gatedBy: 'inserted' | null,
 ): PendingQuery<Row[]> {
   const column = <T>(pick: (c: (typeof completions)[number]) => T): T[] => completions.map(pick);
   return db`
@@ -291,12 +274,13 @@ export function completionCte(
     FROM unnest(${column((c) => c.claim.principal)}::text[], ${column((c) => c.claim.route)}::text[],
       ${column((c) => c.claim.key)}::text[], ${column((c) => c.claim.attempt)}::int[],
       ${column((c) => c.response.statusCode)}::int[], ${column((c) => c.response.contentType)}::text[],
-      ${column((c) => c.response.body)}::text[], ${column((c) => c.insertedId)}::text[])
+      ${column((c) => c.response.body)}::text[], ${column((c) => c.insertedId ?? null)}::text[])
       AS x(principal, route, key, attempt, status_code, content_type, body, inserted_id)
+      ${gatedBy === null ? db`, ${relaxedCommit(db)}` : db``}
     WHERE k.principal = x.principal AND k.route = x.route AND k.key = x.key
       AND k.attempt = x.attempt AND k.state = 'in_flight'
-      AND x.inserted_id IN (SELECT id FROM inserted)
-    RETURNING 1`;
+      ${gatedBy === null ? db`` : db`AND x.inserted_id IN (SELECT id FROM inserted)`}
+    RETURNING k.principal, k.route, k.key, k.attempt`;
 }
 
 function scopeId(scope: IdempotencyScope): string {

@@ -2,38 +2,19 @@ import { batched } from '../kernel/batch.ts';
 import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
 import {
-  insertPayments,
   isUniqueViolation,
   markManySucceeded,
   markSucceeded,
   selectBillsByKey,
   type BillRow,
-  type NewBill,
-  type NewPayment,
-  type PaymentRow,
 } from './store.ts';
 
 /**
- * The statements of the payment path that concurrent requests share (kernel/batch.ts): recording
- * unlimited payments with their bills, marking payments succeeded, and reading the bill a
- * response returns. Each answers exactly what its one-by-one form would.
+ * The statements of the payment path that concurrent requests share (kernel/batch.ts): marking
+ * payments succeeded, and reading the bill a response returns. Each answers exactly what its one-by-one form would.
  */
 export class PaymentBatches {
   constructor(private readonly deps: { readonly sql: Sql; readonly clock: Clock }) {}
-
-  /** Records a pending payment and its bills; undefined when a unique index refused it. */
-  readonly open = batched<{ payment: NewPayment; bills: readonly NewBill[] }, PaymentRow | undefined>(
-    async (items) => {
-      const rows = await insertPayments(
-        this.deps.sql,
-        items.map((item) => item.payment),
-        items.flatMap((item) => item.bills),
-        'pending',
-      );
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return items.map((item) => byId.get(item.payment.id));
-    },
-  );
 
   /**
    * Marks a payment succeeded (see `markSucceeded`) and answers its payer's bill. Should one row

@@ -376,13 +376,6 @@ export class Payments {
     const now = this.deps.clock.now();
     const day = shanghaiDay(now.getTime());
     const record = (id: string): NewPayment => newPaymentRow(intent, id, now, fingerprint);
-    if (!limited && intent.refundOf === null) {
-      // Nothing to check against other payments: record it in a statement shared with concurrent
-      // requests. A refusal (a retry of a live request, a paid order) is judged one by one below.
-      const payment = record(this.deps.ids.next('pay'));
-      const opened = await this.batches.open({ payment, bills: billsFor(intent, payment) });
-      if (opened !== undefined) return opened;
-    }
     return this.deps.sql.begin(async (tx) => {
       if (limited) await lockUserGuard(tx, user.id);
       const refundOf = intent.refundOf;

@@ -1,6 +1,6 @@
 import { assert } from '../kernel/assert.ts';
 import type { PendingQuery, Row } from 'postgres';
-import { completionCte, type IdempotencyClaim, type StoredResponse } from '../http/idempotency.ts';
+import { completionUpdate, type Completion } from '../http/idempotency.ts';
 import { relaxedCommit, type ReservedSql, type Sql, type TransactionSql } from '../kernel/db.ts';
 import type { BankCode, BillDirection, DaySums, PaymentKind, PaymentStatus } from './model.ts';
 
@@ -194,31 +194,27 @@ export async function insertPendingPayment(
 }
 
 /**
- * Inserts many payments and their bills in one statement: pending ones on the batched path of
- * unlimited payments (committed without waiting for the disk, ADR 0006), or succeeded ones
- * (complete as made) inside the ledger batch that moves their money (its durable commit). Returns the payments
- * inserted; one that conflicts with a live payment of its request (or any other unique index) is
- * skipped with its bills, for the caller to settle one by one.
+ * Inserts many succeeded payments (complete as made) and their bills in one statement, inside
+ * the ledger batch that moves their money (its durable commit), and `also` as a last CTE. One
+ * that conflicts with a live payment of its request (or any other unique index) is skipped with
+ * its bills; the rows inserted answer a `record_id` (RecordWriter).
  */
-export function insertPayments(
+function insertSettledPayments(
   db: Db,
   payments: readonly NewPayment[],
   bills: readonly NewBill[],
-  status: 'pending' | 'succeeded',
-  also?: PendingQuery<Row[]>,
+  also: PendingQuery<Row[]> | undefined,
 ): PendingQuery<PaymentRow[]> {
   const p = <T>(pick: (payment: NewPayment) => T): T[] => payments.map(pick);
   const b = <T>(pick: (bill: NewBill) => T): T[] => bills.map(pick);
-  const pending = status === 'pending';
   return db<PaymentRow[]>`
     WITH inserted AS (
       INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
         ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, completed_at)
-      SELECT id, kind, ${status}, user_id, payee_user_id, card_id, debit_account_id,
+      SELECT id, kind, 'succeeded', user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id,
-        ${pending ? db`NULL::timestamptz` : db`created_at`}
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, created_at
       FROM unnest(${p((x) => x.id)}::text[], ${p((x) => x.kind)}::text[], ${p((x) => x.user_id)}::text[],
         ${p((x) => x.payee_user_id)}::text[], ${p((x) => x.card_id)}::text[],
         ${p((x) => x.debit_account_id)}::text[], ${p((x) => x.credit_account_id)}::text[],
@@ -230,7 +226,6 @@ export function insertPayments(
         AS x(id, kind, user_id, payee_user_id, card_id, debit_account_id, credit_account_id,
           amount_minor, currency, memo, request_key, request_sha256, ledger_transfer_id, day,
           created_at, shop_id, shop_order_id, refund_of_payment_id)
-        ${pending ? db`, ${relaxedCommit(db)}` : db``}
       ON CONFLICT DO NOTHING
       RETURNING *
     ), bills AS (
@@ -254,7 +249,7 @@ export interface DirectPayment {
   readonly payment: NewPayment;
   readonly bills: readonly NewBill[];
   /** The request's Idempotency-Key record, completed with its response if the payment is written. */
-  readonly completion: { readonly claim: IdempotencyClaim; readonly response: StoredResponse } | null;
+  readonly completion: Completion | null;
 }
 
 /**
@@ -267,12 +262,11 @@ export function recordDirectPayments(connection: ReservedSql, rows: readonly Dir
     row.completion === null ? [] : [{ ...row.completion, insertedId: row.payment.id }],
   );
   const firstPayment = rows[0]?.payment;
-  return insertPayments(
+  return insertSettledPayments(
     connection,
     rows.map((row) => row.payment),
     rows.flatMap((row) => row.bills),
-    'succeeded',
-    completions.length === 0 || firstPayment === undefined ? undefined : completionCte(connection, completions, firstPayment.created_at),
+    completions.length === 0 || firstPayment === undefined ? undefined : completionUpdate(connection, completions, firstPayment.created_at, 'inserted'),
   );
 }
 
