@@ -213,9 +213,7 @@ export class Identity {
    * payments for 15 minutes.
    */
   async verifyPin(authUser: AuthUser, pin: string): Promise<void> {
-    const user = this.authenticatedRows.get(authUser) ?? (await this.userRow(authUser.id));
-    if (user === undefined) throw new DomainError('identity.user_not_found');
-    await this.checkPin(user, pin);
+    await this.checkPin(await this.payerRow(authUser), pin);
   }
 
   /**
@@ -223,10 +221,16 @@ export class Identity {
    * PIN, and a PIN lock stops these payments too.
    */
   async assertCanPay(authUser: AuthUser): Promise<void> {
-    const user = this.authenticatedRows.get(authUser) ?? (await this.userRow(authUser.id));
-    if (user === undefined) throw new DomainError('identity.user_not_found');
+    const user = await this.payerRow(authUser);
     if (user.pin_hash === null) throw new DomainError('identity.pin_not_set', { detail: 'set a payment PIN first' });
     this.assertPinUnlocked(user);
+  }
+
+  /** The paying user's row: the one this request authenticated from, else read afresh. */
+  private async payerRow(authUser: AuthUser): Promise<UserRow> {
+    const user = this.authenticatedRows.get(authUser) ?? (await this.userRow(authUser.id));
+    if (user === undefined) throw new DomainError('identity.user_not_found');
+    return user;
   }
 
   private assertPinUnlocked(user: UserRow): void {

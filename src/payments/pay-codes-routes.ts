@@ -4,7 +4,8 @@ import { Type, type Static } from 'typebox';
 import { idPattern } from '../kernel/ids.ts';
 import { problemResponses } from '../http/problem.ts';
 import { authenticateUser, currentUser, type Identity } from '../identity/index.ts';
-import { BillJson, IdempotencyHeaders, toBillJson } from './schemas.ts';
+import { requestKeyOf } from './routes.ts';
+import { AmountMinor, BillJson, IdempotencyHeaders, Pin, Timestamp, toBillJson } from './schemas.ts';
 import type { Charge, PayCodes } from './pay-codes.ts';
 
 /**
@@ -22,8 +23,6 @@ export interface PayCodesRoutesOptions {
   readonly pinRateMax: number;
 }
 
-const Timestamp = Type.String({ format: 'date-time' });
-const AmountMinor = Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'Positive minor units (fen) as a digit string' });
 
 export const PayCodeJson = Type.Object({
   code: Type.String({ description: '18 digits starting 28; single use' }),
@@ -41,7 +40,7 @@ export const ChargeBody = Type.Object(
 );
 
 export const ConfirmBody = Type.Object(
-  { pin: Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit payment PIN' }) },
+  { pin: Pin },
   { additionalProperties: false },
 );
 
@@ -83,10 +82,6 @@ export function toChargeJson(charge: Charge): ChargeJson {
     createdAt: charge.createdAt.toISOString(),
     confirmBy: charge.confirmBy.toISOString(),
   };
-}
-
-function requestKeyOf(request: FastifyRequest): string {
-  return String(request.headers['idempotency-key']);
 }
 
 export const payCodesRoutes: FastifyPluginAsyncTypebox<PayCodesRoutesOptions> = (app, options) => {

@@ -44,10 +44,13 @@ export interface PaymentsRoutesOptions {
 
 const moneyProblems = problemResponses(400, 401, 403, 404, 409, 422, 423, 429);
 
+/** The request's Idempotency-Key: the idempotency hook has already required and checked it. */
+export function requestKeyOf(request: FastifyRequest): string {
+  return String(request.headers['idempotency-key']);
+}
+
 function moneyInput(request: FastifyRequest, body: { amountMinor: string; pin: string }) {
-  // The idempotency hook has already required and validated the header on these routes.
-  const requestKey = String(request.headers['idempotency-key']);
-  return { amountMinor: BigInt(body.amountMinor), pin: body.pin, requestKey };
+  return { amountMinor: BigInt(body.amountMinor), pin: body.pin, requestKey: requestKeyOf(request) };
 }
 
 /**

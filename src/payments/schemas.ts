@@ -17,13 +17,13 @@ import type { Card } from './cards.ts';
  * fields, so a malformed request is a 400 before anything is looked up.
  */
 
-const AmountMinor = Type.String({
+export const AmountMinor = Type.String({
   pattern: '^[1-9][0-9]{0,17}$',
   description: 'Positive minor units (fen) as a digit string',
 });
 const Currency = Type.Literal('CNY');
-const Pin = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit payment PIN' });
-const Timestamp = Type.String({ format: 'date-time' });
+export const Pin = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit payment PIN' });
+export const Timestamp = Type.String({ format: 'date-time' });
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const CardId = Type.String({ pattern: cardIdPattern });
 

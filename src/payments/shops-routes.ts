@@ -21,7 +21,7 @@ import {
   toPayTargetJson,
   toShopJson,
 } from './shops-schemas.ts';
-import { billResponder, sendPaymentOutcome } from './routes.ts';
+import { billResponder, requestKeyOf, sendPaymentOutcome } from './routes.ts';
 import { payLink, type Shops } from './shops.ts';
 
 /**
@@ -38,11 +38,6 @@ export interface ShopsRoutesOptions {
   readonly identity: Identity;
   /** Requests per minute per user on the PIN-bearing route. */
   readonly pinRateMax: number;
-}
-
-function requestKeyOf(request: FastifyRequest): string {
-  // The idempotency hook has already required and validated the header on these routes.
-  return String(request.headers['idempotency-key']);
 }
 
 export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = (app, options) => {

@@ -1,16 +1,11 @@
 import { Type, type Static } from 'typebox';
 import { idPattern } from '../kernel/ids.ts';
 import { memoLengthMax } from './model.ts';
+import { AmountMinor, Pin, Timestamp } from './schemas.ts';
 import type { Order, PayTarget, ShopWithBalance } from './shops.ts';
 
 /** The shops API's TypeBox schemas and JSON mappers. Money is a digit string of fen. */
 
-const AmountMinor = Type.String({
-  pattern: '^[1-9][0-9]{0,17}$',
-  description: 'Positive minor units (fen) as a digit string',
-});
-const Pin = Type.String({ pattern: '^[0-9]{6}$', description: 'The 6-digit payment PIN' });
-const Timestamp = Type.String({ format: 'date-time' });
 // Names and notes are shown to other users: no control characters.
 const printable = '^[^\\u0000-\\u001f\\u007f]*$';
 

@@ -15,6 +15,11 @@ export class ApiError extends Error {
   }
 }
 
+/** What to show for a failed call: the server's problem detail, or the error as text. */
+export function errorMessage(caught: unknown): string {
+  return caught instanceof ApiError ? caught.message : String(caught);
+}
+
 function newIdempotencyKey(): string {
   return crypto.randomUUID();
 }

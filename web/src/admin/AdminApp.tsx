@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
-import { api, ApiError, formatYuan } from '../api.ts';
+import { api, ApiError, formatYuan, errorMessage } from '../api.ts';
 
 /**
  * The operator console at /admin: its own log-in (operator accounts, not wallet users), the
@@ -62,7 +62,7 @@ function Login({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
       await api('POST', '/v1/admin/auth/login', { username, password });
       await onLoggedIn();
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught));
+      setError(errorMessage(caught));
     }
   }
   return (

@@ -1,5 +1,5 @@
 import { useState, type SyntheticEvent } from 'react';
-import { api, ApiError } from '../api.ts';
+import { api, errorMessage } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 
 export function AuthPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
@@ -20,7 +20,7 @@ export function AuthPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
       await api('POST', mode === 'login' ? '/v1/auth/login' : '/v1/auth/signup', body);
       await onSignedIn();
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught));
+      setError(errorMessage(caught));
     } finally {
       setBusy(false);
     }

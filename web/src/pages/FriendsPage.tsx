@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
-import { api, ApiError } from '../api.ts';
+import { api, errorMessage } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 
 interface UserSummary {
@@ -36,7 +36,7 @@ export function FriendsPage({ onDone }: { onDone: () => void }) {
       setNotice(t('requestSent'));
       await load();
     } catch (caught) {
-      setNotice(caught instanceof ApiError ? caught.message : String(caught));
+      setNotice(errorMessage(caught));
     }
   }
   async function answer(id: string, verb: 'accept' | 'decline') {

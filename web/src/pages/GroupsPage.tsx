@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
-import { api, ApiError } from '../api.ts';
+import { api, errorMessage } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 
 interface UserSummary {
@@ -16,10 +16,6 @@ interface GroupSummary {
 
 interface GroupDetail extends GroupSummary {
   readonly members: readonly (UserSummary & { readonly isOwner: boolean })[];
-}
-
-function message(caught: unknown): string {
-  return caught instanceof ApiError ? caught.message : String(caught);
 }
 
 /** Groups: the ones I am in; create one with friends; open one to see members, invite a friend, leave. */
@@ -44,7 +40,7 @@ export function GroupsPage({ onDone }: { onDone: () => void }) {
       setError(null);
       await action();
     } catch (caught) {
-      setError(message(caught));
+      setError(errorMessage(caught));
     }
   }
   function create(event: SyntheticEvent) {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, ApiError, formatYuan } from '../api.ts';
+import { api, formatYuan, errorMessage } from '../api.ts';
 import { PinPad } from '../components/PinPad.tsx';
 import { useI18n } from '../i18n.tsx';
 
@@ -38,7 +38,7 @@ export function PayCodePage({ onDone }: { onDone: () => void }) {
     try {
       setIssued(await api<IssuedCode>('POST', '/v1/me/pay-code'));
     } catch (caught) {
-      setNotice(caught instanceof ApiError ? caught.message : String(caught));
+      setNotice(errorMessage(caught));
     }
   }, []);
   useEffect(() => {
@@ -68,7 +68,7 @@ export function PayCodePage({ onDone }: { onDone: () => void }) {
       setWaiting(null);
       await refresh();
     } catch (caught) {
-      setNotice(caught instanceof ApiError ? caught.message : String(caught));
+      setNotice(errorMessage(caught));
     }
   }
 

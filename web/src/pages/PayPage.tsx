@@ -1,5 +1,5 @@
 import { useEffect, useState, type SyntheticEvent } from 'react';
-import { api, ApiError, formatYuan } from '../api.ts';
+import { api, formatYuan, errorMessage } from '../api.ts';
 import { PinPad } from '../components/PinPad.tsx';
 import { useI18n } from '../i18n.tsx';
 import { yuanToMinor } from '../money.ts';
@@ -36,7 +36,7 @@ export function PayPage({ onDone }: { onDone: () => void }) {
       setTarget(await api<PayTarget>('GET', `/v1/pay-targets/${encodeURIComponent(value.trim())}`));
     } catch (caught) {
       setTarget(null);
-      setLookupError(caught instanceof ApiError ? caught.message : String(caught));
+      setLookupError(errorMessage(caught));
     }
   }
   useEffect(() => {

@@ -1,5 +1,5 @@
 import { useState, type SyntheticEvent } from 'react';
-import { api, ApiError } from '../api.ts';
+import { api, errorMessage } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 
 export function PinSetupPage({ onDone }: { onDone: () => void }) {
@@ -13,7 +13,7 @@ export function PinSetupPage({ onDone }: { onDone: () => void }) {
       await api('PUT', '/v1/me/pin', { pin, password });
       onDone();
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : String(caught));
+      setError(errorMessage(caught));
     }
   }
   return (

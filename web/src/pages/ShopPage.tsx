@@ -1,6 +1,6 @@
 import QRCode from 'qrcode';
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
-import { api, ApiError, formatYuan } from '../api.ts';
+import { api, formatYuan, errorMessage } from '../api.ts';
 import { useI18n, type MessageKey } from '../i18n.tsx';
 import { yuanToMinor } from '../money.ts';
 
@@ -34,10 +34,6 @@ interface IncomingBill {
 
 const pollMs = 2_000;
 
-function message(caught: unknown): string {
-  return caught instanceof ApiError ? caught.message : String(caught);
-}
-
 /** A form's submit with a typed amount: a bad amount or a refused request shows as the form's error. */
 async function withAmount(
   event: SyntheticEvent,
@@ -56,7 +52,7 @@ async function withAmount(
     await action(amountMinor);
     setError(null);
   } catch (caught) {
-    setError(message(caught));
+    setError(errorMessage(caught));
   }
 }
 
@@ -121,7 +117,7 @@ function OpenShop({ onOpened, onDone }: { onOpened: () => void; onDone: () => vo
       await api('POST', '/v1/shops', { name });
       onOpened();
     } catch (caught) {
-      setError(message(caught));
+      setError(errorMessage(caught));
     }
   }
   return (

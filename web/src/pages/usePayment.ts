@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError } from '../api.ts';
+import { errorMessage } from '../api.ts';
 
 /**
  * A payment that needs the PIN: the form collects the details, the PIN pad collects the PIN, and
@@ -27,7 +27,7 @@ export function usePinPayment(send: (pin: string) => Promise<void>) {
         await send(pin);
         setDone(true);
       } catch (caught) {
-        setError(caught instanceof ApiError ? caught.message : String(caught));
+        setError(errorMessage(caught));
       }
     },
   };
