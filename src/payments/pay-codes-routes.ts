@@ -184,7 +184,7 @@ export const payCodesRoutes: FastifyPluginAsyncTypebox<PayCodesRoutesOptions> = 
     '/shops/mine/charges/:id',
     {
       schema: {
-        summary: "One of my shop's charges, to poll until it is paid, failed, declined or expired",
+        summary: "One of my shop's charges, to poll until it is paid, failed, declined or expired (reading moves no money)",
         tags: ['pay codes'],
         params: ChargeParams,
         response: { 200: ChargeJson, ...problemResponses(400, 401, 404) },

@@ -128,12 +128,15 @@ export class PayCodes {
     return this.advance(await this.load(id));
   }
 
-  /** One of the owner's shop's charges; a poll also finishes one whose request stopped. */
+  /**
+   * One of the owner's shop's charges, as it stands: a read moves no money. A charge whose request
+   * stopped is finished by a retry of that request or by the sweep.
+   */
   async getForShop(owner: AuthUser, chargeId: string): Promise<Charge> {
     const shop = await this.deps.shops.requireOwnShop(owner.id);
     const row = await selectCharge(this.deps.sql, chargeId);
     if (row === undefined || row.shop_id !== shop.id) throw chargeNotFound();
-    return this.advance(row);
+    return this.toCharge(row);
   }
 
   /** The payer's charges waiting for the PIN. */
@@ -182,7 +185,7 @@ export class PayCodes {
 
   /**
    * Pays a charge that needs no PIN. The payment's request key is the charge's id, so however
-   * often this runs (a retry, a poll, the sweep) the money moves once. A refusal (funds, the
+   * often this runs (the request, its retry, the sweep) the money moves once. A refusal (funds, the
    * daily limit, a locked PIN) fails the charge; the customer shows a new code.
    */
   private async advance(row: ChargeRow): Promise<Charge> {

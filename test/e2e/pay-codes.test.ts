@@ -202,6 +202,10 @@ describe('charging a code', () => {
     expectProblem(await charge(owner, code, '900'), 422, 'payments.pay_code_invalid');
     assert.equal(await t.app.payCodes.settleStale(), 0, 'not stale yet');
     t.clock.advance(61_000);
+    // The shop's poll reads; it moves no money.
+    const read = await asUser(t.app, owner, 'GET', `/v1/shops/mine/charges/${chargeId}`);
+    assert.equal(read.json<ChargeJson>().status, 'paying');
+    assert.equal(await balanceMinor(t.app, payer.walletAccountId), 100_000n);
     assert.equal(await t.app.payCodes.settleStale(), 1);
     assert.equal(await t.app.payCodes.settleStale(), 0);
     const polled = (await asUser(t.app, owner, 'GET', `/v1/shops/mine/charges/${chargeId}`)).json<ChargeJson>();
