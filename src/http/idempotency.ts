@@ -250,6 +250,14 @@ export interface Completion {
   readonly response: StoredResponse;
 }
 
+/**
+ * Says that this request's key record was completed together with its effect (see
+ * `completionUpdate`), so the onSend hook has nothing left to store.
+ */
+export function completedWithEffect(request: FastifyRequest): void {
+  request.idempotency = null;
+}
+
 /** The content type of a JSON response, as Fastify sends it and a replay restores it. */
 export const jsonContentType = 'application/json; charset=utf-8';
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { jsonContentType } from '../http/idempotency.ts';
+import { completedWithEffect, jsonContentType } from '../http/idempotency.ts';
 import { problemResponses } from '../http/problem.ts';
 import { authenticateUser, currentUser, type Identity } from '../identity/index.ts';
 import { billsPageSizeDefault, normalizeMemo } from './model.ts';
@@ -65,8 +65,7 @@ export function billResponder(request: FastifyRequest): ResponseRecorder | undef
 /** 201 when this request moved the money, 200 when an earlier attempt had; a stored body as is. */
 export function sendPaymentOutcome(request: FastifyRequest, reply: FastifyReply, outcome: PaymentOutcome): FastifyReply {
   if (outcome.storedBody !== undefined) {
-    // Completed with the payment: the onSend hook has nothing left to store.
-    request.idempotency = null;
+    completedWithEffect(request);
     return reply.code(201).type(jsonContentType).send(outcome.storedBody);
   }
   return reply.code(outcome.created ? 201 : 200).send(toBillJson(outcome.bill));
