@@ -22,11 +22,31 @@ export interface DbOptions {
 
 const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * The URL and socket options for postgres.js. libpq's `?host=/var/run/postgresql` names a Unix
+ * socket directory, which postgres.js takes only as an option: a server on the same machine is
+ * cheaper to reach through its socket than through TCP on loopback.
+ */
+export function clientTarget(url: string): { readonly url: string; readonly host?: string } {
+  const parsed = new URL(url);
+  const host = parsed.searchParams.get('host');
+  if (host === null || !host.startsWith('/')) return { url };
+  parsed.searchParams.delete('host');
+  return { url: parsed.toString(), host };
+}
+
+function adminClient(url: string) {
+  const target = clientTarget(url);
+  return postgres(target.url, { max: 1, onnotice: () => undefined, host: target.host });
+}
+
 export function connect(options: DbOptions): Sql {
   if (options.schema !== undefined && !schemaPattern.test(options.schema)) {
     throw new Error(`invalid schema name: ${options.schema}`);
   }
-  return postgres(options.url, {
+  const target = clientTarget(options.url);
+  return postgres(target.url, {
+    host: target.host,
     max: options.poolSize ?? 10,
     types: { bigint: postgres.BigInt },
     onnotice: () => undefined,
@@ -38,7 +58,7 @@ export function connect(options: DbOptions): Sql {
 
 export async function ensureSchema(url: string, schema: string): Promise<void> {
   if (!schemaPattern.test(schema)) throw new Error(`invalid schema name: ${schema}`);
-  const admin = postgres(url, { max: 1, onnotice: () => undefined });
+  const admin = adminClient(url);
   try {
     await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
   } finally {
@@ -48,7 +68,7 @@ export async function ensureSchema(url: string, schema: string): Promise<void> {
 
 export async function dropSchema(url: string, schema: string): Promise<void> {
   if (!schemaPattern.test(schema)) throw new Error(`invalid schema name: ${schema}`);
-  const admin = postgres(url, { max: 1, onnotice: () => undefined });
+  const admin = adminClient(url);
   try {
     await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   } finally {
