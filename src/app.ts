@@ -19,6 +19,7 @@ import { Ledger } from './ledger/index.ts';
 import { adminRoutes, Operators } from './operator/index.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 import { PayCodes, payCodesRoutes, Payments, paymentsRoutes, Shops, shopsRoutes } from './payments/index.ts';
+import { RedPackets, redPacketRoutes } from './redpacket/index.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -42,6 +43,7 @@ export interface App {
   readonly shops: Shops;
   readonly payCodes: PayCodes;
   readonly social: Social;
+  readonly redPackets: RedPackets;
   readonly operators: Operators;
   readonly idempotency: IdempotencyStore;
   readonly metrics: Metrics;
@@ -61,6 +63,8 @@ export interface App {
 export interface MaintenanceReport {
   readonly expired: number;
   readonly pruned: number | null;
+  /** Red packets closed at expiry, and those whose rest went back. */
+  readonly packets: { readonly closed: number; readonly refunded: number };
 }
 
 /** Pruning is an indexed delete of day-old rows; once a minute is plenty. */
@@ -127,6 +131,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await http.register(adminRoutes, { prefix: '/v1/admin', operators, identity, ledger, sql });
   const social = new Social({ sql, clock, ids, users: identity });
   await http.register(socialRoutes, { prefix: '/v1', social, identity, requestRateMax: 30 });
+  const redPackets = new RedPackets({
+    sql, clock, ids, random, ledger, identity, payments, social,
+    sharesMax: config.redpacketSharesMax,
+    log: (message, detail) => {
+      http.log.warn(detail, message);
+    },
+  });
+  await http.register(redPacketRoutes, { prefix: '/v1', redPackets, identity, pinRateMax: 30, grabRateMax: config.redpacketGrabRateMax });
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,
@@ -135,11 +147,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     batchSizeMax: config.ledger.batchSizeMax,
   });
   if (!(await registerWebApp(http))) http.log.warn('web/dist is missing: run `npm run build` to serve the web app at /');
-  const maintenance = createMaintenance({ ledger, payments, payCodes, idempotency, clock, http });
+  const maintenance = createMaintenance({ ledger, payments, payCodes, redPackets, idempotency, clock, http });
   let maintenanceTimer: NodeJS.Timeout | undefined;
   http.addHook('onClose', async () => {
     clearInterval(maintenanceTimer);
     await maintenance.idle();
+    await redPackets.close();
     await ledger.close();
   });
   await http.ready();
@@ -151,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     shops,
     payCodes,
     social,
+    redPackets,
     operators,
     idempotency,
     metrics,
@@ -177,6 +191,7 @@ function createMaintenance(deps: {
   readonly ledger: Ledger;
   readonly payments: Payments;
   readonly payCodes: PayCodes;
+  readonly redPackets: RedPackets;
   readonly idempotency: IdempotencyStore;
   readonly clock: Clock;
   readonly http: FastifyInstance;
@@ -186,6 +201,9 @@ function createMaintenance(deps: {
   let lastPruneMs: number | undefined;
   const run = async (): Promise<MaintenanceReport> => {
     const expired = await deps.ledger.expireDue();
+    // Red packets: due packets close and pay back their rest; grabs a crash left unpaid are paid.
+    const packets = await deps.redPackets.sweepExpired();
+    deps.redPackets.kickSettler();
     const nowMs = deps.clock.nowMs();
     let pruned: number | null = null;
     if (lastPruneMs === undefined || nowMs - lastPruneMs >= pruneIntervalMs) {
@@ -196,10 +214,12 @@ function createMaintenance(deps: {
       if (stale.succeeded + stale.failed > 0) deps.http.log.info(stale, 'stale payments settled');
       const charges = await deps.payCodes.settleStale();
       if (charges > 0) deps.http.log.info({ charges }, 'stale payment-code charges finished');
+      const funding = await deps.redPackets.resolveStaleFunding();
+      if (funding > 0) deps.http.log.info({ funding }, 'stale red packet sends resolved');
     }
-    if (expired > 0 || (pruned ?? 0) > 0)
-      deps.http.log.info({ expired, pruned }, 'maintenance pass');
-    return { expired, pruned };
+    if (expired > 0 || (pruned ?? 0) > 0 || packets.closed + packets.refunded > 0)
+      deps.http.log.info({ expired, pruned, packets }, 'maintenance pass');
+    return { expired, pruned, packets };
   };
   const tick = (): void => {
     if (isRunning) return;

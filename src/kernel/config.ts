@@ -20,6 +20,10 @@ export interface Config {
   readonly ledger: LedgerConfig;
   /** Payment-code charges up to this many fen go through without the payer's PIN (小额免密); 0 turns it off. */
   readonly payCodeNoPinMaxMinor: bigint;
+  /** Most shares one red packet may have. */
+  readonly redpacketSharesMax: number;
+  /** Grab attempts per second per user before 429. */
+  readonly redpacketGrabRateMax: number;
 }
 
 export interface LedgerConfig {
@@ -62,6 +66,8 @@ export function loadConfig(env: Env = process.env): Config {
     seedDemo: text(env, 'QIANBAO_DEMO') !== '0',
     pinKey: text(env, 'QIANBAO_PIN_KEY'),
     payCodeNoPinMaxMinor: BigInt(integer(env, 'QIANBAO_PAY_CODE_NO_PIN_MAX_FEN', 20_000, 0, 100_000)),
+    redpacketSharesMax: integer(env, 'QIANBAO_REDPACKET_SHARES_MAX', 100, 1, 100_000),
+    redpacketGrabRateMax: integer(env, 'QIANBAO_REDPACKET_GRAB_RATE_PER_S', 10, 1, 10_000),
     ledger: {
       transferAmountMaxMinor: BigInt(
         integer(env, 'QIANBAO_TRANSFER_MAX_MINOR', 100_000_000_000, 1, Number.MAX_SAFE_INTEGER),

@@ -43,6 +43,8 @@ export interface Bill {
   readonly transactionNo: string;
   readonly createdAt: Date;
   readonly completedAt: Date | null;
+  /** The red packet a redpacket* bill belongs to: its details open from the bill. */
+  readonly redPacketId: string | null;
 }
 
 export interface BillQuery {
@@ -111,6 +113,7 @@ export function toBill(row: BillRow): Bill {
     transactionNo: row.ledger_transfer_id,
     createdAt: row.created_at,
     completedAt: row.completed_at,
+    redPacketId: row.redpacket_id,
   };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { maskMobile } from '../identity/index.ts';
 import type { AuthUser } from '../identity/index.ts';
 import { assert } from '../kernel/assert.ts';
@@ -25,6 +26,16 @@ export interface Intent {
   readonly refundOf: { readonly paymentId: string; readonly amountMinor: bigint } | null;
   /** Stores the route's response with a direct payment (see `ResponseRecorder`). */
   readonly respond: ResponseRecorder | null;
+  /** A red packet being sent: its escrow is the credit side; its target names the bill. */
+  readonly redPacket?: RedPacketTarget | null;
+}
+
+/** The packet a `redpacket` payment funds, and who its sender's bill names. */
+export interface RedPacketTarget {
+  readonly packetId: string;
+  readonly counterpartyUserId: string | null;
+  readonly counterpartyName: string;
+  readonly counterpartyMobileMasked: string | null;
 }
 
 /** Where a shop payment goes, as `Shops` resolved it from a receive code. */
@@ -41,7 +52,7 @@ export interface ShopTarget {
 
 /** The fingerprint of what the request pays: the same key must carry the same payment. */
 export function intentFingerprint(intent: Intent): string {
-  const counterpartyId = intent.shop?.code ?? intent.card?.id ?? intent.payee?.id;
+  const counterpartyId = intent.shop?.code ?? intent.card?.id ?? intent.payee?.id ?? intent.redPacket?.packetId;
   assert(counterpartyId !== undefined, 'a payment has a card or a payee');
   return requestFingerprint({ kind: intent.kind, counterpartyId, amountMinor: intent.amountMinor, memo: intent.memo });
 }
@@ -80,6 +91,7 @@ export function newPaymentRow(intent: Intent, id: string, now: Date, fingerprint
     shop_id: intent.shop?.shopId ?? null,
     shop_order_id: intent.shop?.orderId ?? null,
     refund_of_payment_id: intent.refundOf?.paymentId ?? null,
+    redpacket_id: intent.redPacket?.packetId ?? null,
   };
 }
 
@@ -115,6 +127,19 @@ export function billsFor(intent: Intent, payment: BillSource): NewBill[] {
       },
     ];
   }
+  const redPacket = intent.redPacket ?? null;
+  if (redPacket !== null) {
+    return [
+      {
+        ...base,
+        userId: intent.user.id,
+        direction: billDirection(payment.kind, 'payer'),
+        counterpartyUserId: redPacket.counterpartyUserId,
+        counterpartyName: redPacket.counterpartyName,
+        counterpartyMobileMasked: redPacket.counterpartyMobileMasked,
+      },
+    ];
+  }
   const payee = intent.payee;
   assert(payee !== null, 'a transfer has a payee');
   // A customer's bill names the shop, not the person behind it: the payer's of a shop payment,
@@ -140,4 +165,60 @@ export function billsFor(intent: Intent, payment: BillSource): NewBill[] {
       counterpartyMobileMasked: payeeSeesShop ? null : maskMobile(intent.user.mobile),
     },
   ];
+}
+
+/**
+ * A red packet's payout — a grab, or the unclaimed rest going back to its sender — as a payment
+ * written already succeeded (by the ledger batch that moves it) and the one bill it leaves. The
+ * packet is the request: (user, kind, packet) is unique, so a grabber has one grab payment per
+ * packet and a sender one refund.
+ */
+export function redPacketPayout(input: {
+  readonly id: string;
+  readonly kind: 'redpacket_grab' | 'redpacket_refund';
+  readonly userId: string;
+  readonly packetId: string;
+  readonly ledgerTransferId: string;
+  readonly escrowAccountId: string;
+  readonly walletAccountId: string;
+  readonly amountMinor: bigint;
+  readonly memo: string | null;
+  readonly now: Date;
+  readonly counterparty: { readonly userId: string | null; readonly name: string; readonly mobileMasked: string | null };
+}): { readonly payment: NewPayment; readonly bill: NewBill } {
+  const payment: NewPayment = {
+    id: input.id,
+    kind: input.kind,
+    user_id: input.userId,
+    payee_user_id: null,
+    card_id: null,
+    debit_account_id: input.escrowAccountId,
+    credit_account_id: input.walletAccountId,
+    amount_minor: input.amountMinor,
+    currency: 'CNY',
+    memo: input.memo,
+    request_key: input.packetId,
+    request_sha256: createHash('sha256').update(`${input.kind}\n${input.packetId}\n${input.userId}`).digest('hex'),
+    ledger_transfer_id: input.ledgerTransferId,
+    day: shanghaiDay(input.now.getTime()),
+    created_at: input.now,
+    shop_id: null,
+    shop_order_id: null,
+    refund_of_payment_id: null,
+    redpacket_id: input.packetId,
+  };
+  return {
+    payment,
+    bill: {
+      userId: input.userId,
+      paymentId: input.id,
+      direction: billDirection(input.kind, 'payee'),
+      kind: input.kind,
+      amountMinor: input.amountMinor,
+      counterpartyUserId: input.counterparty.userId,
+      counterpartyName: input.counterparty.name,
+      counterpartyMobileMasked: input.counterparty.mobileMasked,
+      createdAt: input.now,
+    },
+  };
 }

@@ -26,7 +26,7 @@ const limits: PaymentLimits = {
   withdrawDailyMaxMinor: 5_000_000n,
   unverifiedDailySendMaxMinor: 100_000n,
 };
-const none: DaySums = { topupMinor: 0n, withdrawMinor: 0n, p2pMinor: 0n, shopMinor: 0n };
+const none: DaySums = { topupMinor: 0n, withdrawMinor: 0n, p2pMinor: 0n, shopMinor: 0n, redpacketMinor: 0n };
 
 test('a Shanghai day starts at 16:00 UTC the day before', () => {
   assert.equal(shanghaiDay(Date.UTC(2026, 0, 31, 15, 59, 59, 999)), '2026-01-31');

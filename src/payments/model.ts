@@ -7,7 +7,7 @@ import type { TransferRequest } from '../ledger/index.ts';
  * how a payment names its ledger transfer. No I/O.
  */
 
-export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund'] as const;
+export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund', 'redpacket', 'redpacket_grab', 'redpacket_refund'] as const;
 export type PaymentKind = (typeof paymentKinds)[number];
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
 /**
@@ -83,6 +83,8 @@ export interface DaySums {
   readonly withdrawMinor: bigint;
   readonly p2pMinor: bigint;
   readonly shopMinor: bigint;
+  /** Red packets sent (their whole amounts). */
+  readonly redpacketMinor: bigint;
 }
 
 export interface LimitBreach {
@@ -96,9 +98,10 @@ export interface LimitBreach {
 
 /** Only these need today's sums (and the per-user lock that keeps them honest). */
 export function isLimited(kind: PaymentKind, realNameVerified: boolean): boolean {
-  // A refund returns a customer's money from a shop account: it sends nothing of the owner's.
-  if (kind === 'refund') return false;
-  return (kind !== 'p2p' && kind !== 'shop') || !realNameVerified;
+  // A refund returns a customer's money from a shop account: it sends nothing of the owner's;
+  // a red packet's grab or refund pays out of its escrow, never out of the user's wallet.
+  if (kind === 'refund' || kind === 'redpacket_grab' || kind === 'redpacket_refund') return false;
+  return (kind !== 'p2p' && kind !== 'shop' && kind !== 'redpacket') || !realNameVerified;
 }
 
 /**
@@ -128,7 +131,7 @@ export function limitBreach(input: {
     };
   }
   if (kind === 'topup' || input.realNameVerified) return undefined;
-  const sentMinor = sums.withdrawMinor + sums.p2pMinor + sums.shopMinor;
+  const sentMinor = sums.withdrawMinor + sums.p2pMinor + sums.shopMinor + sums.redpacketMinor;
   if (sentMinor + amountMinor > limits.unverifiedDailySendMaxMinor) {
     return {
       code: 'payments.unverified_daily_limit_exceeded',
@@ -152,6 +155,13 @@ export function billDirection(kind: PaymentKind, side: 'payer' | 'payee'): BillD
     case 'topup':
     case 'withdraw':
       return 'neutral';
+    // The packet's escrow is the other side: its sender pays in, grabbers and the sender (the
+    // unclaimed rest) are paid out.
+    case 'redpacket':
+      return 'expense';
+    case 'redpacket_grab':
+    case 'redpacket_refund':
+      return 'income';
   }
 }
 

@@ -140,6 +140,7 @@ export const BillJson = Type.Object({
   transactionNo: Type.String(),
   createdAt: Timestamp,
   completedAt: Type.Union([Timestamp, Type.Null()]),
+  redPacketId: NullableString,
 });
 export type BillJson = Static<typeof BillJson>;
 export const BillPageJson = Type.Object({
@@ -186,6 +187,7 @@ export function toBillJson(bill: Bill): BillJson {
     transactionNo: bill.transactionNo,
     createdAt: bill.createdAt.toISOString(),
     completedAt: bill.completedAt?.toISOString() ?? null,
+    redPacketId: bill.redPacketId,
   };
 }
 

@@ -22,7 +22,7 @@ import {
   type MonthSummary,
 } from './bills.ts';
 import { PaymentBatches } from './batches.ts';
-import { billsFor, intentFingerprint, ledgerTransferOf, newPaymentRow, sameRequest, type Intent, type ShopTarget } from './intent.ts';
+import { billsFor, intentFingerprint, ledgerTransferOf, newPaymentRow, sameRequest, type Intent, type RedPacketTarget, type ShopTarget } from './intent.ts';
 import { bindCard, listCards, requireCard, unbindUserCard, type Card } from './cards.ts';
 import './errors.ts';
 import {
@@ -300,6 +300,31 @@ export class Payments {
     });
   }
 
+  /**
+   * Wallet → a red packet's escrow account: the whole amount when the packet is sent. The caller
+   * (`RedPackets`) has verified the PIN; limits and funds are checked here as for a transfer, and
+   * the unverified send limit counts red packets. The packet id is the request's counterparty, so
+   * the same Idempotency-Key always funds the same packet, once.
+   */
+  async fundRedPacket(user: AuthUser, input: Omit<MoneyInput, 'pin'> & { readonly escrowAccountId: string; readonly memo: string; readonly target: RedPacketTarget }): Promise<PaymentOutcome> {
+    return this.pay({
+      ...this.baseIntent('redpacket', user, input),
+      memo: input.memo,
+      debitAccountId: user.walletAccountId,
+      creditAccountId: input.escrowAccountId,
+      card: null,
+      payee: null,
+      shop: null,
+      refundOf: null,
+      redPacket: input.target,
+    });
+  }
+
+  /** The live payment of a request, if any: how a red packet's sweep learns whether it was funded. */
+  async livePayment(request: { readonly userId: string; readonly kind: PaymentKind; readonly requestKey: string }): Promise<PaymentRow | undefined> {
+    return selectLivePayment(this.deps.sql, request);
+  }
+
   private baseIntent(kind: PaymentKind, user: AuthUser, input: Omit<MoneyInput, 'pin'>) {
     return { kind, user, requestKey: input.requestKey, amountMinor: input.amountMinor, respond: input.respond ?? null };
   }
@@ -546,5 +571,6 @@ function directBillRow(payment: NewPayment, bill: NewBill): BillRow {
     ledger_transfer_id: payment.ledger_transfer_id,
     created_at: payment.created_at,
     completed_at: payment.created_at,
+    redpacket_id: payment.redpacket_id,
   };
 }

@@ -39,6 +39,7 @@ export interface PaymentRow {
   shop_id: string | null;
   shop_order_id: string | null;
   refund_of_payment_id: string | null;
+  redpacket_id: string | null;
 }
 
 export type NewPayment = Omit<
@@ -77,6 +78,7 @@ export interface BillRow {
   ledger_transfer_id: string;
   created_at: Date;
   completed_at: Date | null;
+  redpacket_id: string | null;
 }
 
 export interface BillFilter {
@@ -171,6 +173,7 @@ export async function selectDaySums(db: Db, userId: string, day: string): Promis
     withdrawMinor: total('withdraw'),
     p2pMinor: total('p2p'),
     shopMinor: total('shop'),
+    redpacketMinor: total('redpacket'),
   };
 }
 
@@ -182,12 +185,12 @@ export async function insertPendingPayment(
   const rows = await tx<PaymentRow[]>`
     INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
       credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-      ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id)
+      ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id)
     VALUES (${payment.id}, ${payment.kind}, 'pending', ${payment.user_id}, ${payment.payee_user_id},
       ${payment.card_id}, ${payment.debit_account_id}, ${payment.credit_account_id},
       ${payment.amount_minor.toString()}, ${payment.currency}, ${payment.memo}, ${payment.request_key},
       ${payment.request_sha256}, ${payment.ledger_transfer_id}, ${payment.day}::date, ${payment.created_at},
-      ${payment.shop_id}, ${payment.shop_order_id}, ${payment.refund_of_payment_id})
+      ${payment.shop_id}, ${payment.shop_order_id}, ${payment.refund_of_payment_id}, ${payment.redpacket_id})
     ON CONFLICT (user_id, kind, request_key) WHERE status <> 'failed' DO NOTHING
     RETURNING *`;
   return rows[0];
@@ -199,7 +202,7 @@ export async function insertPendingPayment(
  * that conflicts with a live payment of its request (or any other unique index) is skipped with
  * its bills; the rows inserted answer a `record_id` (RecordWriter).
  */
-function insertSettledPayments(
+export function insertSettledPayments(
   db: Db,
   payments: readonly NewPayment[],
   bills: readonly NewBill[],
@@ -211,10 +214,10 @@ function insertSettledPayments(
     WITH inserted AS (
       INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, completed_at)
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, completed_at)
       SELECT id, kind, 'succeeded', user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, created_at
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, created_at
       FROM unnest(${p((x) => x.id)}::text[], ${p((x) => x.kind)}::text[], ${p((x) => x.user_id)}::text[],
         ${p((x) => x.payee_user_id)}::text[], ${p((x) => x.card_id)}::text[],
         ${p((x) => x.debit_account_id)}::text[], ${p((x) => x.credit_account_id)}::text[],
@@ -222,10 +225,11 @@ function insertSettledPayments(
         ${p((x) => x.memo)}::text[], ${p((x) => x.request_key)}::text[], ${p((x) => x.request_sha256)}::text[],
         ${p((x) => x.ledger_transfer_id)}::text[], ${p((x) => x.day)}::date[],
         ${p((x) => x.created_at.toISOString())}::timestamptz[], ${p((x) => x.shop_id)}::text[],
-        ${p((x) => x.shop_order_id)}::text[], ${p((x) => x.refund_of_payment_id)}::text[])
+        ${p((x) => x.shop_order_id)}::text[], ${p((x) => x.refund_of_payment_id)}::text[],
+        ${p((x) => x.redpacket_id)}::text[])
         AS x(id, kind, user_id, payee_user_id, card_id, debit_account_id, credit_account_id,
           amount_minor, currency, memo, request_key, request_sha256, ledger_transfer_id, day,
-          created_at, shop_id, shop_order_id, refund_of_payment_id)
+          created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id)
       ON CONFLICT DO NOTHING
       RETURNING *
     ), bills AS (
@@ -368,7 +372,7 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 const billColumns = (db: Db) => db`
   b.payment_id, b.direction, b.kind, b.amount_minor, p.currency, p.status, p.memo,
   b.counterparty_user_id, b.counterparty_name, b.counterparty_mobile_masked, p.card_id, c.bank,
-  c.last4, p.ledger_transfer_id, b.created_at, p.completed_at`;
+  c.last4, p.ledger_transfer_id, b.created_at, p.completed_at, p.redpacket_id`;
 
 /**
  * Which payments a user sees as bills: succeeded ones, and the still-pending ones they initiated.

@@ -189,6 +189,13 @@ export class GroupService {
     );
   }
 
+  /** A live group's name and size, without its members (a red packet's target). */
+  async summary(groupId: string): Promise<{ readonly id: string; readonly name: string; readonly memberCount: number } | undefined> {
+    const group = await selectGroup(this.deps.sql, groupId);
+    if (group === undefined) return undefined;
+    return { id: group.id, name: group.name, memberCount: group.member_count };
+  }
+
   /** A group with its members; a group the user is not in is "not found", like a missing one. */
   async getGroup(userId: string, groupId: string): Promise<GroupDetail> {
     const group = await selectGroup(this.deps.sql, groupId);

@@ -55,6 +55,10 @@ before(async () => {
   assert.equal(charge.json<{ status: string }>().status, 'awaiting_pin', charge.body);
   ids['charge'] = charge.json<{ id: string }>().id;
   assert.equal((await asUser(t.app, b, 'POST', '/v1/shops', { name: 'B shop' })).statusCode, 201);
+  // A sends a red packet to the group with C (B is not in it).
+  const packet = await asUser(t.app, a, 'POST', '/v1/redpackets', { mode: 'lucky', amountMinor: '200', count: 2, groupId: ids['group'], pin: testPin });
+  assert.equal(packet.statusCode, 201, packet.body);
+  ids['packet'] = packet.json<{ id: string }>().id;
 });
 after(async () => {
   await t.close();
@@ -86,6 +90,8 @@ const probes: Probe[] = [
   { method: 'GET', pattern: '/v1/shops/mine/charges/:id', url: () => `/v1/shops/mine/charges/${ids['charge'] ?? ''}`, expected: 404 },
   { method: 'POST', pattern: '/v1/me/code-charges/:id/confirm', url: () => `/v1/me/code-charges/${ids['charge'] ?? ''}/confirm`, body: () => ({ pin: testPin }), expected: 404 },
   { method: 'POST', pattern: '/v1/me/code-charges/:id/decline', url: () => `/v1/me/code-charges/${ids['charge'] ?? ''}/decline`, expected: 404 },
+  { method: 'GET', pattern: '/v1/redpackets/:id', url: () => `/v1/redpackets/${ids['packet'] ?? ''}`, expected: 404 },
+  { method: 'POST', pattern: '/v1/redpackets/:id/grab', url: () => `/v1/redpackets/${ids['packet'] ?? ''}/grab`, expected: 404 },
   { method: 'GET', pattern: '/v1/admin/users/:id', url: () => `/v1/admin/users/${a.id}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id', url: () => `/v1/ledger/accounts/${a.walletAccountId}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id/statement', url: () => `/v1/ledger/accounts/${a.walletAccountId}/statement`, expected: 401 },
@@ -122,13 +128,14 @@ test("another user's ids answer 404 (or 401 on operator routes) and change nothi
 });
 
 async function snapshot(): Promise<unknown> {
-  const [row] = await t.db.sql<{ cards: bigint; payments: bigint; requests: bigint; members: bigint; refunds: bigint; waiting: bigint; seq: bigint }[]>`
+  const [row] = await t.db.sql<{ cards: bigint; payments: bigint; requests: bigint; members: bigint; refunds: bigint; waiting: bigint; grabs: bigint; seq: bigint }[]>`
     SELECT (SELECT count(*) FROM payments_cards)::int8 AS cards,
            (SELECT count(*) FROM payments)::int8 AS payments,
            (SELECT count(*) FROM social_friend_requests)::int8 AS requests,
            (SELECT count(*) FROM social_group_members)::int8 AS members,
            (SELECT count(*) FROM payments WHERE kind = 'refund')::int8 AS refunds,
            (SELECT count(*) FROM payments_code_charges WHERE status = 'awaiting_pin')::int8 AS waiting,
+           (SELECT count(*) FROM redpacket_shares WHERE grabbed_by IS NOT NULL)::int8 AS grabs,
            (SELECT last_seq FROM ledger_chain_head) AS seq`;
   return row;
 }

@@ -1,0 +1,549 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../kernel/clock.ts';
+import type { Sql } from '../kernel/db.ts';
+import { DomainError } from '../kernel/errors.ts';
+import type { IdGenerator } from '../kernel/ids.ts';
+import type { Random } from '../kernel/random.ts';
+import { maskMobile, type AuthUser, type Identity } from '../identity/index.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { redPacketPayout, type Payments } from '../payments/index.ts';
+import type { Social } from '../social/index.ts';
+import './errors.ts';
+import {
+  fundingStaleAfterMs,
+  greetingDefault,
+  packetTtlMs,
+  sendProblem,
+  split,
+  splitDigest,
+  type PacketMode,
+} from './model.ts';
+import {
+  closeExpired,
+  grabShare,
+  insertPacket,
+  markFunded,
+  markFundingFailed,
+  markRefunded,
+  recordPayouts,
+  recordRefunds,
+  selectBestLuck,
+  selectDue,
+  selectGrabs,
+  selectLivePacket,
+  selectPacket,
+  selectPacketList,
+  selectRefundsDue,
+  selectStaleFunding,
+  selectTotals,
+  selectUnsettled,
+  type GrabListRow,
+  type PacketListRow,
+  type PacketRow,
+  type UnsettledRow,
+} from './store.ts';
+
+/**
+ * Red packets between people, on PostgreSQL.
+ *
+ * Money: sending is a payment (kind `redpacket`) from the sender's wallet into the packet's own
+ * escrow account; every grab is paid from that escrow, and the unclaimed rest goes back from it.
+ * So per packet, escrow left + paid out + refunded = amount sent, checked by `audit`.
+ *
+ * Never twice, whatever crashes:
+ * - A send is keyed by (sender, Idempotency-Key): the packet row, its escrow and its payment are
+ *   found again by a retry. It is `funding` until the payment succeeds; a packet left funding by
+ *   a request that died is resolved by the sweep from the payment's own state.
+ * - A grab claims one pre-split share (`grabShare`); the (packet, grabber) unique index is the
+ *   last guard against a second. Claiming writes no money.
+ * - Settlement pays claimed shares through the ledger's batching writer under the transfer id
+ *   `rpg:<packet>:<seq>`, with the payout's payment and bill and the share's `settled_at` written
+ *   in the same transaction. A crash loses nothing (the share stays unsettled and is paid next
+ *   pass) and cannot pay twice (the transfer id).
+ * - Expiry closes the open shares and records their sum in one statement, then pays it back under
+ *   `rpr:<packet>`; a second run or a crash in between pays it once.
+ */
+export interface RedPacketsDeps {
+  readonly sql: Sql;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly random: Random;
+  readonly ledger: Ledger;
+  readonly identity: Identity;
+  readonly payments: Payments;
+  readonly social: Social;
+  /** Most shares in one packet. */
+  readonly sharesMax: number;
+  /** How long a packet may be grabbed before its rest goes back. */
+  readonly ttlMs?: number;
+  readonly log?: (message: string, detail: object) => void;
+}
+
+export interface SendInput {
+  readonly mode: PacketMode;
+  readonly amountMinor: bigint;
+  readonly count: number;
+  readonly toUserId?: string | undefined;
+  readonly groupId?: string | undefined;
+  readonly greeting?: string | undefined;
+  readonly pin: string;
+  readonly requestKey: string;
+}
+
+export type PacketState = 'funding' | 'active' | 'empty' | 'expired' | 'refunded' | 'failed';
+
+export interface GrabView {
+  readonly userId: string;
+  readonly displayName: string;
+  readonly amountMinor: bigint;
+  readonly grabbedAt: Date;
+}
+
+export interface PacketView {
+  readonly id: string;
+  readonly mode: PacketMode;
+  readonly state: PacketState;
+  readonly sender: { readonly userId: string; readonly displayName: string };
+  readonly to: { readonly type: 'user'; readonly userId: string; readonly displayName: string } | { readonly type: 'group'; readonly groupId: string; readonly name: string };
+  readonly amountMinor: bigint;
+  readonly shareCount: number;
+  readonly greeting: string;
+  readonly splitSha256: string;
+  readonly grabbedCount: number;
+  readonly grabbedMinor: bigint;
+  readonly refundMinor: bigint | null;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly mine: (GrabView & { readonly settled: boolean }) | null;
+  /** Set once every share is taken. */
+  readonly bestLuck: GrabView | null;
+  /** The latest grabs, newest first. */
+  readonly grabs: readonly GrabView[];
+}
+
+export interface GrabOutcome {
+  readonly packetId: string;
+  readonly amountMinor: bigint;
+  readonly grabbedAt: Date;
+  readonly settled: boolean;
+  /** False when the user had already grabbed this packet: the same share again. */
+  readonly created: boolean;
+}
+
+export interface PacketAudit {
+  readonly packetId: string;
+  readonly ok: boolean;
+  readonly amountMinor: bigint;
+  readonly escrowMinor: bigint;
+  readonly paidOutMinor: bigint;
+  readonly refundedMinor: bigint;
+  readonly sharesMinor: bigint;
+  readonly problems: readonly string[];
+}
+
+const grabsShownMax = 100;
+const settleBatchMax = 2000;
+const sweepBatchMax = 100;
+/** Immutable facts of active packets, for the grab path. */
+const packetCacheMax = 10_000;
+
+export class RedPackets {
+  private readonly ttlMs: number;
+  private readonly active = new Map<string, PacketRow>();
+  private readonly bestLuckCache = new Map<string, GrabListRow>();
+  private settling: Promise<number> | undefined;
+  private settleAgain = false;
+  private closed = false;
+
+  constructor(private readonly deps: RedPacketsDeps) {
+    this.ttlMs = deps.ttlMs ?? packetTtlMs;
+  }
+
+  // ---- send
+
+  async send(user: AuthUser, input: SendInput): Promise<{ readonly packet: PacketView; readonly created: boolean }> {
+    const toFriend = input.toUserId !== undefined;
+    if (toFriend === (input.groupId !== undefined))
+      throw new DomainError('request.invalid', { detail: 'send to exactly one of toUserId and groupId' });
+    const problem = sendProblem({ mode: input.mode, amountMinor: input.amountMinor, count: input.count, toFriend, sharesMax: this.deps.sharesMax });
+    if (problem !== undefined) throw new DomainError(problem.code, { detail: problem.detail });
+    const target = await this.resolveTarget(user, input);
+    await this.deps.identity.verifyPin(user, input.pin);
+    const greeting = input.greeting?.trim() || greetingDefault;
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([input.mode, input.amountMinor.toString(), input.count, input.toUserId ?? null, input.groupId ?? null, greeting]))
+      .digest('hex');
+    let packet = await selectLivePacket(this.deps.sql, user.id, input.requestKey);
+    let created = false;
+    if (packet === undefined) {
+      packet = await this.createPacket(user, input, greeting, fingerprint);
+      created = true;
+    }
+    if (packet.request_sha256 !== fingerprint)
+      throw new DomainError('idempotency.key_reused', { detail: 'this Idempotency-Key was used for a different red packet; use a new key' });
+    if (packet.status === 'funding') packet = await this.fund(user, packet, target);
+    return { packet: await this.view(packet, user.id), created };
+  }
+
+  private async resolveTarget(user: AuthUser, input: SendInput) {
+    if (input.toUserId !== undefined) {
+      const friend = input.toUserId === user.id ? undefined : await this.deps.identity.getUser(input.toUserId);
+      if (friend === undefined || !(await this.deps.social.areFriends(user.id, friend.id)))
+        throw new DomainError('social.friend_not_found', { detail: 'send red packets to your friends' });
+      return { counterpartyUserId: friend.id, counterpartyName: friend.displayName, counterpartyMobileMasked: maskMobile(friend.mobile) };
+    }
+    const groupId = input.groupId ?? '';
+    const group = await this.deps.social.groups.summary(groupId);
+    if (group === undefined || !(await this.deps.social.isGroupMember(groupId, user.id)))
+      throw new DomainError('social.group_not_found', { detail: `no group ${groupId} of yours` });
+    if (input.count > group.memberCount)
+      throw new DomainError('redpacket.more_shares_than_members', { detail: `the group has ${String(group.memberCount)} members; send at most that many shares` });
+    return { counterpartyUserId: null, counterpartyName: group.name, counterpartyMobileMasked: null };
+  }
+
+  private async createPacket(user: AuthUser, input: SendInput, greeting: string, fingerprint: string): Promise<PacketRow> {
+    const id = this.deps.ids.next('rpk');
+    const escrowAccountId = this.deps.ids.next('acct');
+    const now = this.deps.clock.now();
+    const shares = split(input.mode, input.amountMinor, input.count, this.deps.random);
+    const inserted = await this.deps.sql.begin(async (tx) => {
+      await this.deps.ledger.createAccount({ id: escrowAccountId, currency: 'CNY', code: 'redpacket.escrow', ownerId: id, noOverdraft: true }, tx);
+      return insertPacket(
+        tx,
+        {
+          id,
+          mode: input.mode,
+          sender_user_id: user.id,
+          to_user_id: input.toUserId ?? null,
+          group_id: input.groupId ?? null,
+          amount_minor: input.amountMinor,
+          share_count: input.count,
+          greeting,
+          escrow_account_id: escrowAccountId,
+          split_sha256: splitDigest(shares),
+          request_key: input.requestKey,
+          request_sha256: fingerprint,
+          created_at: now,
+          expires_at: new Date(now.getTime() + this.ttlMs),
+        },
+        shares,
+      );
+    });
+    if (inserted !== undefined) return inserted;
+    // A concurrent attempt of the same request created it first.
+    const raced = await selectLivePacket(this.deps.sql, user.id, input.requestKey);
+    if (raced === undefined) throw new DomainError('redpacket.not_ready', { detail: 'retry the request' });
+    return raced;
+  }
+
+  /** Pays the packet's escrow; grabs start once that succeeded. */
+  private async fund(user: AuthUser, packet: PacketRow, target: { counterpartyUserId: string | null; counterpartyName: string; counterpartyMobileMasked: string | null }): Promise<PacketRow> {
+    try {
+      await this.deps.payments.fundRedPacket(user, {
+        amountMinor: packet.amount_minor,
+        requestKey: packet.request_key,
+        escrowAccountId: packet.escrow_account_id,
+        memo: packet.greeting,
+        target: { packetId: packet.id, ...target },
+      });
+    } catch (error) {
+      // A refused payment moved no money and freed its key: so does the packet. Anything else
+      // (the database went away) leaves it funding for the retry or the sweep.
+      if (error instanceof DomainError) await markFundingFailed(this.deps.sql, packet.id, error.code);
+      throw error;
+    }
+    const funded = await markFunded(this.deps.sql, packet.id, this.deps.clock.now());
+    if (funded === undefined) throw new DomainError('redpacket.not_ready', { detail: 'retry the request' });
+    return funded;
+  }
+
+  // ---- read
+
+  /** A packet as the caller may see it: its sender, its friend, or a member of its group. */
+  async get(userId: string, packetId: string): Promise<PacketView> {
+    const packet = await this.visiblePacket(userId, packetId);
+    return this.view(packet, userId);
+  }
+
+  private async visiblePacket(userId: string, packetId: string): Promise<PacketRow> {
+    const packet = await selectPacket(this.deps.sql, packetId);
+    if (packet === undefined || packet.status === 'failed' || !(await this.mayOpen(packet, userId)))
+      throw new DomainError('redpacket.not_found', { detail: `no red packet ${packetId}` });
+    return packet;
+  }
+
+  private async mayOpen(packet: PacketRow, userId: string): Promise<boolean> {
+    if (packet.sender_user_id === userId || packet.to_user_id === userId) return true;
+    return packet.group_id !== null && (await this.deps.social.isGroupMember(packet.group_id, userId));
+  }
+
+  private async view(packet: PacketRow, userId: string): Promise<PacketView> {
+    const [totals, grabs, sender, target] = await Promise.all([
+      selectTotals(this.deps.sql, packet.id),
+      selectGrabs(this.deps.sql, packet.id, grabsShownMax),
+      this.deps.identity.getUser(packet.sender_user_id),
+      this.targetOf(packet),
+    ]);
+    const empty = totals.grabbed_count === packet.share_count;
+    const best = empty ? await this.bestLuck(packet.id) : undefined;
+    const mineRow = await grabShare(this.deps.sql, { packetId: packet.id, userId, now: this.deps.clock.now(), start: 0, open: false });
+    const state: PacketState = packet.status === 'active' && empty ? 'empty' : packet.status;
+    return {
+      id: packet.id,
+      mode: packet.mode,
+      state,
+      sender: { userId: packet.sender_user_id, displayName: sender?.displayName ?? '' },
+      to: target,
+      amountMinor: packet.amount_minor,
+      shareCount: packet.share_count,
+      greeting: packet.greeting,
+      splitSha256: packet.split_sha256,
+      grabbedCount: totals.grabbed_count,
+      grabbedMinor: totals.grabbed_minor,
+      refundMinor: packet.refund_minor,
+      createdAt: packet.created_at,
+      expiresAt: packet.expires_at,
+      mine:
+        mineRow === undefined
+          ? null
+          : { userId, displayName: '', amountMinor: mineRow.amount_minor, grabbedAt: mineRow.grabbed_at, settled: mineRow.settled_at !== null },
+      bestLuck: best === undefined ? null : toGrabView(best),
+      grabs: grabs.map(toGrabView),
+    };
+  }
+
+  private async targetOf(packet: PacketRow): Promise<PacketView['to']> {
+    if (packet.to_user_id !== null) {
+      const friend = await this.deps.identity.getUser(packet.to_user_id);
+      return { type: 'user', userId: packet.to_user_id, displayName: friend?.displayName ?? '' };
+    }
+    const groupId = packet.group_id ?? '';
+    const group = await this.deps.social.groups.summary(groupId);
+    return { type: 'group', groupId, name: group?.name ?? '' };
+  }
+
+  private async bestLuck(packetId: string): Promise<GrabListRow | undefined> {
+    const cached = this.bestLuckCache.get(packetId);
+    if (cached !== undefined) return cached;
+    const best = await selectBestLuck(this.deps.sql, packetId);
+    if (best !== undefined) {
+      if (this.bestLuckCache.size >= packetCacheMax) this.bestLuckCache.clear();
+      this.bestLuckCache.set(packetId, best);
+    }
+    return best;
+  }
+
+  async list(userId: string, box: 'sent' | 'received', page: { readonly before?: Date | undefined; readonly limit: number }): Promise<PacketListRow[]> {
+    return selectPacketList(this.deps.sql, { userId, box, before: page.before, limit: page.limit });
+  }
+
+  // ---- grab
+
+  /**
+   * Claims one share for the user: 201 with it, or 200 with the one they already have. The
+   * money follows within moments (settlement); the share is theirs from this commit.
+   */
+  async grab(user: AuthUser, packetId: string): Promise<GrabOutcome> {
+    const packet = await this.grabbable(user.id, packetId);
+    const now = this.deps.clock.now();
+    const open = now < packet.expires_at;
+    const start = this.deps.random.int(0, packet.share_count);
+    let row;
+    try {
+      row = await grabShare(this.deps.sql, { packetId, userId: user.id, now, start, open });
+    } catch (error) {
+      // The same user's concurrent grab won the (packet, grabber) index: answer with its share.
+      if ((error as { code?: string }).code !== '23505') throw error;
+      row = await grabShare(this.deps.sql, { packetId, userId: user.id, now, start, open: false });
+    }
+    if (row === undefined) {
+      if (!open) throw new DomainError('redpacket.expired', { detail: 'this red packet has expired' });
+      throw new DomainError('redpacket.empty', { detail: 'every share of this red packet has been taken' });
+    }
+    if (row.state === 'new') this.kickSettler();
+    return { packetId, amountMinor: row.amount_minor, grabbedAt: row.grabbed_at, settled: row.settled_at !== null, created: row.state === 'new' };
+  }
+
+  private async grabbable(userId: string, packetId: string): Promise<PacketRow> {
+    let packet = this.active.get(packetId);
+    if (packet === undefined) {
+      packet = await this.visiblePacket(userId, packetId);
+      if (packet.status === 'funding') throw new DomainError('redpacket.not_ready', { detail: 'the red packet is still being paid for; try again in a moment' });
+      if (packet.status === 'active') {
+        if (this.active.size >= packetCacheMax) this.active.clear();
+        this.active.set(packetId, packet);
+      }
+    } else if (!(await this.mayOpen(packet, userId))) {
+      throw new DomainError('redpacket.not_found', { detail: `no red packet ${packetId}` });
+    }
+    if (packet.to_user_id !== null && packet.sender_user_id === userId)
+      throw new DomainError('redpacket.own_packet', { detail: 'your friend opens this red packet' });
+    return packet;
+  }
+
+  // ---- settlement
+
+  /** Starts a settlement pass now (or right after the one running). */
+  kickSettler(): void {
+    if (this.closed) return;
+    if (this.settling !== undefined) {
+      this.settleAgain = true;
+      return;
+    }
+    this.settling = this.settleLoop().finally(() => {
+      this.settling = undefined;
+    });
+  }
+
+  private async settleLoop(): Promise<number> {
+    let total = 0;
+    do {
+      this.settleAgain = false;
+      try {
+        const settled = await this.settleGrabs();
+        total += settled;
+        if (settled > 0) this.settleAgain = true;
+      } catch (error) {
+        this.deps.log?.('red packet settlement failed; the next pass retries', { error: String(error) });
+        return total;
+      }
+    } while (this.settleAgain && !this.closed);
+    return total;
+  }
+
+  /**
+   * Pays out up to one batch of claimed shares through the ledger's batching writer, all at once
+   * (the writer packs them into few transactions). Answers how many it paid.
+   */
+  async settleGrabs(limit = settleBatchMax): Promise<number> {
+    const rows = await selectUnsettled(this.deps.sql, limit);
+    if (rows.length === 0) return 0;
+    const now = this.deps.clock.now();
+    const outcomes = await Promise.all(rows.map((row) => this.payOut(row, now)));
+    return outcomes.filter(Boolean).length;
+  }
+
+  private async payOut(row: UnsettledRow, now: Date): Promise<boolean> {
+    const transferId = `rpg:${row.packet_id}:${String(row.seq)}`;
+    const payout = redPacketPayout({
+      id: this.deps.ids.next('pay'),
+      kind: 'redpacket_grab',
+      userId: row.grabbed_by,
+      packetId: row.packet_id,
+      ledgerTransferId: transferId,
+      escrowAccountId: row.escrow_account_id,
+      walletAccountId: row.grabber_wallet_account_id,
+      amountMinor: row.amount_minor,
+      memo: row.greeting,
+      now,
+      counterparty: { userId: row.sender_user_id, name: row.sender_name, mobileMasked: maskMobile(row.sender_mobile) },
+    });
+    const { result } = await this.deps.ledger.transferWithRecord(
+      { id: transferId, type: 'posted', debitAccountId: row.escrow_account_id, creditAccountId: row.grabber_wallet_account_id, amountMinor: row.amount_minor, currency: 'CNY', kind: 'redpacket_grab' },
+      { write: recordPayouts, id: payout.payment.id, row: payout },
+    );
+    if (result.status === 'failed') {
+      this.deps.log?.('red packet grab not paid', { transferId, error: result.error, detail: result.detail });
+      return false;
+    }
+    return true;
+  }
+
+  // ---- expiry
+
+  /**
+   * The expiry sweep: closes the packets that came due (in time order, a batch at a time) and
+   * pays back what nobody grabbed, including any a crashed pass closed but did not pay.
+   */
+  async sweepExpired(): Promise<{ readonly closed: number; readonly refunded: number }> {
+    const now = this.deps.clock.now();
+    let closed = 0;
+    for (const due of await selectDue(this.deps.sql, now, sweepBatchMax)) {
+      if ((await closeExpired(this.deps.sql, due.id, now)) !== undefined) closed++;
+      this.active.delete(due.id);
+    }
+    let refunded = 0;
+    for (const packet of await selectRefundsDue(this.deps.sql, sweepBatchMax)) {
+      const refund = packet.refund_minor ?? 0n;
+      if (refund === 0n) {
+        await markRefunded(this.deps.sql, packet.id, now);
+        continue;
+      }
+      const transferId = `rpr:${packet.id}`;
+      const payout = redPacketPayout({
+        id: this.deps.ids.next('pay'),
+        kind: 'redpacket_refund',
+        userId: packet.sender_user_id,
+        packetId: packet.id,
+        ledgerTransferId: transferId,
+        escrowAccountId: packet.escrow_account_id,
+        walletAccountId: packet.sender_wallet_account_id,
+        amountMinor: refund,
+        memo: packet.greeting,
+        now,
+        counterparty: { userId: packet.to_user_id, name: packet.target_name, mobileMasked: null },
+      });
+      const { result, recorded } = await this.deps.ledger.transferWithRecord(
+        { id: transferId, type: 'posted', debitAccountId: packet.escrow_account_id, creditAccountId: packet.sender_wallet_account_id, amountMinor: refund, currency: 'CNY', kind: 'redpacket_refund' },
+        { write: recordRefunds, id: payout.payment.id, row: payout },
+      );
+      if (result.status === 'failed') {
+        this.deps.log?.('red packet refund not paid', { transferId, error: result.error, detail: result.detail });
+        continue;
+      }
+      // An earlier pass moved it (and wrote its record); only the status may be behind.
+      if (!recorded) await markRefunded(this.deps.sql, packet.id, now);
+      refunded++;
+    }
+    return { closed, refunded };
+  }
+
+  /** Packets left funding by requests that died: funded if their payment succeeded, else failed. */
+  async resolveStaleFunding(): Promise<number> {
+    const now = this.deps.clock.now();
+    let resolved = 0;
+    for (const packet of await selectStaleFunding(this.deps.sql, new Date(now.getTime() - fundingStaleAfterMs), sweepBatchMax)) {
+      const payment = await this.deps.payments.livePayment({ userId: packet.sender_user_id, kind: 'redpacket', requestKey: packet.request_key });
+      if (payment?.status === 'pending') continue;
+      if (payment?.status === 'succeeded') await markFunded(this.deps.sql, packet.id, now);
+      else await markFundingFailed(this.deps.sql, packet.id, 'payments.payment_abandoned');
+      resolved++;
+    }
+    return resolved;
+  }
+
+  // ---- audit
+
+  /** escrow left + paid out + refunded = amount sent, and the shares sum to it. */
+  async audit(packetId: string): Promise<PacketAudit> {
+    const packet = await selectPacket(this.deps.sql, packetId);
+    if (packet === undefined) throw new DomainError('redpacket.not_found', { detail: `no red packet ${packetId}` });
+    const [totals, escrow, sharesSum] = await Promise.all([
+      selectTotals(this.deps.sql, packetId),
+      this.deps.ledger.getAccount(packet.escrow_account_id),
+      this.deps.sql<{ total: bigint }[]>`SELECT coalesce(sum(amount_minor), 0)::int8 AS total FROM redpacket_shares WHERE packet_id = ${packetId}`,
+    ]);
+    const escrowMinor = escrow?.balanceMinor ?? 0n;
+    const refundedMinor = packet.status === 'refunded' ? (packet.refund_minor ?? 0n) : 0n;
+    const sharesMinor = sharesSum[0]?.total ?? 0n;
+    const funded = packet.status !== 'funding' && packet.status !== 'failed';
+    const problems: string[] = [];
+    if (sharesMinor !== packet.amount_minor) problems.push(`shares sum to ${String(sharesMinor)}, not ${String(packet.amount_minor)}`);
+    if (funded && escrowMinor + totals.settled_minor + refundedMinor !== packet.amount_minor)
+      problems.push(`escrow ${String(escrowMinor)} + paid out ${String(totals.settled_minor)} + refunded ${String(refundedMinor)} ≠ ${String(packet.amount_minor)}`);
+    if (escrowMinor < 0n) problems.push('escrow is negative');
+    if (packet.refund_minor !== null && packet.refund_minor !== totals.refunded_share_minor)
+      problems.push(`refund ${String(packet.refund_minor)} ≠ closed shares ${String(totals.refunded_share_minor)}`);
+    return { packetId, ok: problems.length === 0, amountMinor: packet.amount_minor, escrowMinor, paidOutMinor: totals.settled_minor, refundedMinor, sharesMinor, problems };
+  }
+
+  /** Waits for a settlement pass in flight; no new pass starts. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.settling;
+  }
+}
+
+function toGrabView(row: GrabListRow): GrabView {
+  return { userId: row.user_id, displayName: row.display_name, amountMinor: row.amount_minor, grabbedAt: row.grabbed_at };
+}
