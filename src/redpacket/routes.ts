@@ -82,7 +82,7 @@ export const redPacketRoutes: FastifyPluginAsyncTypebox<RedPacketRoutesOptions> 
     '/redpackets',
     {
       schema: {
-        summary: 'Red packets I sent or received, newest first',
+        summary: 'Red packets in my inbox (to me or my groups), that I sent, or that I grabbed; newest first',
         tags: ['redpackets'],
         querystring: ListQuery,
         response: { 200: PacketListJson, ...problemResponses(400, 401) },

@@ -25,7 +25,7 @@ export const PacketParams = Type.Object({ id: Type.String({ pattern: packetIdPat
 
 export const ListQuery = Type.Object(
   {
-    box: Type.Enum(['sent', 'received'] as const),
+    box: Type.Enum(['inbox', 'sent', 'received'] as const, { description: 'inbox: packets to me or my groups; sent; received: the ones I grabbed' }),
     before: Type.Optional(Timestamp),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   },
@@ -76,6 +76,8 @@ export const PacketListJson = Type.Object({
       amountMinor: Type.String(),
       shareCount: Type.Integer(),
       greeting: Type.String(),
+      state: Type.Enum(['active', 'expired', 'refunded'] as const),
+      toType: Type.Enum(['user', 'group'] as const),
       myAmountMinor: NullableString,
       createdAt: Timestamp,
     }),
@@ -127,6 +129,8 @@ export function toPacketListJson(rows: readonly PacketListRow[], limit: number) 
       amountMinor: row.amount_minor.toString(),
       shareCount: row.share_count,
       greeting: row.greeting,
+      state: row.status === 'expired' || row.status === 'refunded' ? row.status : ('active' as const),
+      toType: row.to_user_id === null ? ('group' as const) : ('user' as const),
       myAmountMinor: row.my_amount_minor?.toString() ?? null,
       createdAt: row.created_at.toISOString(),
     })),

@@ -38,6 +38,7 @@ import {
   selectTotals,
   selectUnsettled,
   type GrabListRow,
+  type PacketBox,
   type PacketListRow,
   type PacketRow,
   type UnsettledRow,
@@ -333,7 +334,7 @@ export class RedPackets {
     return best;
   }
 
-  async list(userId: string, box: 'sent' | 'received', page: { readonly before?: Date | undefined; readonly limit: number }): Promise<PacketListRow[]> {
+  async list(userId: string, box: PacketBox, page: { readonly before?: Date | undefined; readonly limit: number }): Promise<PacketListRow[]> {
     return selectPacketList(this.deps.sql, { userId, box, before: page.before, limit: page.limit });
   }
 

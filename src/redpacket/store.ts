@@ -305,10 +305,16 @@ export interface PacketListRow extends PacketRow {
   my_amount_minor: bigint | null;
 }
 
-/** Packets the user sent, or received (grabbed a share of), newest first. */
+export type PacketBox = 'inbox' | 'sent' | 'received';
+
+/**
+ * Packets the user sent; received (grabbed a share of); or their inbox: every packet to them or
+ * to a group they are in (their own group packets too), with their share if they grabbed one.
+ * Newest first.
+ */
 export async function selectPacketList(
   db: Db,
-  input: { readonly userId: string; readonly box: 'sent' | 'received'; readonly before: Date | undefined; readonly limit: number },
+  input: { readonly userId: string; readonly box: PacketBox; readonly before: Date | undefined; readonly limit: number },
 ): Promise<PacketListRow[]> {
   const { userId, box, before, limit } = input;
   const beforeClause = before === undefined ? db`` : db`AND p.created_at < ${before}`;
@@ -316,6 +322,17 @@ export async function selectPacketList(
     JOIN identity_users u ON u.id = p.sender_user_id
     LEFT JOIN social_groups g ON g.id = p.group_id
     LEFT JOIN identity_users f ON f.id = p.to_user_id`;
+  if (box === 'inbox') {
+    return db<PacketListRow[]>`
+      SELECT p.*, u.display_name AS sender_name, coalesce(g.name, f.display_name, '') AS target_name,
+        s.amount_minor AS my_amount_minor
+      FROM redpackets p ${names}
+        LEFT JOIN redpacket_shares s ON s.packet_id = p.id AND s.grabbed_by = ${userId}
+      WHERE p.status NOT IN ('funding', 'failed') ${beforeClause}
+        AND (p.to_user_id = ${userId}
+          OR p.group_id IN (SELECT group_id FROM social_group_members WHERE user_id = ${userId}))
+      ORDER BY p.created_at DESC LIMIT ${limit}`;
+  }
   if (box === 'sent') {
     return db<PacketListRow[]>`
       SELECT p.*, u.display_name AS sender_name, coalesce(g.name, f.display_name, '') AS target_name,

@@ -123,6 +123,11 @@ describe('a packet to a friend', () => {
     assert.equal(await balanceMinor(t.app, bob.walletAccountId), 520n);
     const received = await asUser(t.app, bob, 'GET', '/v1/redpackets?box=received');
     assert.equal(received.json<{ packets: { id: string; myAmountMinor: string }[] }>().packets[0]?.myAmountMinor, '520');
+    const inbox = await asUser(t.app, bob, 'GET', '/v1/redpackets?box=inbox');
+    const listed = inbox.json<{ packets: { id: string; myAmountMinor: string | null; toType: string }[] }>().packets.find((p) => p.id === sent.id);
+    assert.equal(listed?.myAmountMinor, '520');
+    assert.equal(listed.toType, 'user');
+    assert.equal((await asUser(t.app, carol, 'GET', '/v1/redpackets?box=inbox')).json<{ packets: unknown[] }>().packets.length, 0);
     const sentList = await asUser(t.app, alice, 'GET', '/v1/redpackets?box=sent');
     assert.ok(sentList.json<{ packets: { id: string }[] }>().packets.some((p) => p.id === sent.id));
   });
