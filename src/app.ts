@@ -3,6 +3,7 @@ import type { Clock } from './kernel/clock.ts';
 import type { Config } from './kernel/config.ts';
 import type { Sql } from './kernel/db.ts';
 import { createIdGenerator, type IdGenerator } from './kernel/ids.ts';
+import { connectRedis } from './kernel/redis.ts';
 import type { Random } from './kernel/random.ts';
 import { resolveOperatorToken } from './http/auth.ts';
 import { IdempotencyStore } from './http/idempotency.ts';
@@ -73,6 +74,9 @@ const version = '0.1.0';
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, sql, clock, random } = deps;
+  // Hot paths (red packet grabs) run on Redis when it is configured; the same operations run on
+  // PostgreSQL when it is not.
+  const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, config.redisPrefix);
   const ids = createIdGenerator(clock, random);
   const metrics = createMetrics();
   const ledger = new Ledger({
@@ -122,11 +126,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const identity = new Identity({ sql, clock, random, ids, ledger, pinKey });
   await http.register(identityRoutes, { prefix: '/v1', identity, ledger, loginRateMax: 20 });
   const payments = new Payments({ sql, clock, ids, ledger, identity });
-  await http.register(paymentsRoutes, { prefix: '/v1', payments, identity, pinRateMax: 30 });
+  await http.register(paymentsRoutes, { prefix: '/v1', payments, identity, pinRateMax: config.pinRateMax });
   const shops = new Shops({ sql, clock, ids, ledger, payments });
-  await http.register(shopsRoutes, { prefix: '/v1', shops, identity, pinRateMax: 30 });
+  await http.register(shopsRoutes, { prefix: '/v1', shops, identity, pinRateMax: config.pinRateMax });
   const payCodes = new PayCodes({ sql, clock, random, ids, identity, payments, shops, noPinMaxMinor: config.payCodeNoPinMaxMinor });
-  await http.register(payCodesRoutes, { prefix: '/v1', payCodes, identity, pinRateMax: 30 });
+  await http.register(payCodesRoutes, { prefix: '/v1', payCodes, identity, pinRateMax: config.pinRateMax });
   const operators = new Operators({ sql, clock, random, ids });
   await http.register(adminRoutes, { prefix: '/v1/admin', operators, identity, ledger, sql });
   const social = new Social({ sql, clock, ids, users: identity });
@@ -134,11 +138,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const redPackets = new RedPackets({
     sql, clock, ids, random, ledger, identity, payments, social,
     sharesMax: config.redpacketSharesMax,
+    redis,
     log: (message, detail) => {
       http.log.warn(detail, message);
     },
   });
-  await http.register(redPacketRoutes, { prefix: '/v1', redPackets, identity, pinRateMax: 30, grabRateMax: config.redpacketGrabRateMax });
+  await http.register(redPacketRoutes, { prefix: '/v1', redPackets, identity, pinRateMax: config.pinRateMax, grabRateMax: config.redpacketGrabRateMax });
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,
@@ -154,6 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await maintenance.idle();
     await redPackets.close();
     await ledger.close();
+    await redis?.quit();
   });
   await http.ready();
   return {

@@ -6,6 +6,8 @@ export interface Config {
   /** A PostgreSQL URL; unset means the embedded PostgreSQL under `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Every Redis key starts with this, so deployments (and test runs) sharing a Redis stay apart. */
+  readonly redisPrefix: string;
   /** Where the embedded PostgreSQL and other local state live. */
   readonly dataDir: string;
   readonly host: string;
@@ -24,6 +26,8 @@ export interface Config {
   readonly redpacketSharesMax: number;
   /** Grab attempts per second per user before 429. */
   readonly redpacketGrabRateMax: number;
+  /** Requests per minute per user on the routes that carry the payment PIN. */
+  readonly pinRateMax: number;
 }
 
 export interface LedgerConfig {
@@ -58,6 +62,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     databaseUrl: text(env, 'DATABASE_URL'),
     redisUrl: text(env, 'REDIS_URL'),
+    redisPrefix: text(env, 'QIANBAO_REDIS_PREFIX') ?? 'qb:',
     dataDir: text(env, 'QIANBAO_DATA_DIR') ?? '.qianbao',
     host: text(env, 'HOST') ?? '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -68,6 +73,7 @@ export function loadConfig(env: Env = process.env): Config {
     payCodeNoPinMaxMinor: BigInt(integer(env, 'QIANBAO_PAY_CODE_NO_PIN_MAX_FEN', 20_000, 0, 100_000)),
     redpacketSharesMax: integer(env, 'QIANBAO_REDPACKET_SHARES_MAX', 100, 1, 100_000),
     redpacketGrabRateMax: integer(env, 'QIANBAO_REDPACKET_GRAB_RATE_PER_S', 10, 1, 10_000),
+    pinRateMax: integer(env, 'QIANBAO_PIN_RATE_PER_MIN', 30, 1, 100_000),
     ledger: {
       transferAmountMaxMinor: BigInt(
         integer(env, 'QIANBAO_TRANSFER_MAX_MINOR', 100_000_000_000, 1, Number.MAX_SAFE_INTEGER),

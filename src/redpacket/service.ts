@@ -4,6 +4,7 @@ import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
 import type { Random } from '../kernel/random.ts';
+import type { Redis } from 'ioredis';
 import { maskMobile, type AuthUser, type Identity } from '../identity/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { redPacketPayout, type Payments } from '../payments/index.ts';
@@ -18,7 +19,9 @@ import {
   splitDigest,
   type PacketMode,
 } from './model.ts';
+import { RedisSharePool, type SettleRecord } from './redis-pool.ts';
 import {
+  claimShares,
   closeExpired,
   grabShare,
   insertPacket,
@@ -34,6 +37,8 @@ import {
   selectPacket,
   selectPacketList,
   selectRefundsDue,
+  selectActivePackets,
+  selectShareAmounts,
   selectStaleFunding,
   selectTotals,
   selectUnsettled,
@@ -77,6 +82,8 @@ export interface RedPacketsDeps {
   readonly sharesMax: number;
   /** How long a packet may be grabbed before its rest goes back. */
   readonly ttlMs?: number;
+  /** With Redis, grabs run as Lua scripts on Redis (see redis-pool.ts); without, on PostgreSQL. */
+  readonly redis?: Redis | undefined;
   readonly log?: (message: string, detail: object) => void;
 }
 
@@ -152,12 +159,23 @@ export class RedPackets {
   private readonly ttlMs: number;
   private readonly active = new Map<string, PacketRow>();
   private readonly bestLuckCache = new Map<string, GrabListRow>();
+  private readonly pool: RedisSharePool | undefined;
+  /** Packets whose shares are in Redis (loaded by this process or found loaded). */
+  private readonly loaded = new Set<string>();
+  /** Packets with Redis settlement records this process has not yet written to PostgreSQL. */
+  private readonly dirty = new Map<string, number>();
   private settling: Promise<number> | undefined;
   private settleAgain = false;
   private closed = false;
 
   constructor(private readonly deps: RedPacketsDeps) {
     this.ttlMs = deps.ttlMs ?? packetTtlMs;
+    this.pool = deps.redis === undefined ? undefined : new RedisSharePool(deps.redis);
+  }
+
+  /** Which store grabs run on. */
+  get grabPath(): 'redis' | 'postgres' {
+    return this.pool === undefined ? 'postgres' : 'redis';
   }
 
   // ---- send
@@ -255,7 +273,17 @@ export class RedPackets {
     }
     const funded = await markFunded(this.deps.sql, packet.id, this.deps.clock.now());
     if (funded === undefined) throw new DomainError('redpacket.not_ready', { detail: 'retry the request' });
+    if (funded.status === 'active') await this.ensureLoaded(funded);
     return funded;
+  }
+
+  /** On the Redis path, the packet's shares are in its sub-pools before anyone grabs. */
+  private async ensureLoaded(packet: PacketRow): Promise<void> {
+    if (this.pool === undefined || this.loaded.has(packet.id)) return;
+    if (!(await this.pool.isLoaded(packet.id, packet.share_count)))
+      await this.pool.load(packet.id, await selectShareAmounts(this.deps.sql, packet.id));
+    if (this.loaded.size >= packetCacheMax) this.loaded.clear();
+    this.loaded.add(packet.id);
   }
 
   // ---- read
@@ -348,6 +376,7 @@ export class RedPackets {
     const packet = await this.grabbable(user.id, packetId);
     const now = this.deps.clock.now();
     const open = now < packet.expires_at;
+    if (this.pool !== undefined && open) return this.grabFromPool(packet, user.id, now);
     const start = this.deps.random.int(0, packet.share_count);
     let row;
     try {
@@ -363,6 +392,19 @@ export class RedPackets {
     }
     if (row.state === 'new') this.kickSettler();
     return { packetId, amountMinor: row.amount_minor, grabbedAt: row.grabbed_at, settled: row.settled_at !== null, created: row.state === 'new' };
+  }
+
+  private async grabFromPool(packet: PacketRow, userId: string, now: Date): Promise<GrabOutcome> {
+    const pool = this.pool;
+    if (pool === undefined) throw new Error('no Redis pool');
+    await this.ensureLoaded(packet);
+    const result = await pool.grab(packet.id, packet.share_count, userId, now.getTime());
+    if (result.state === 'empty') throw new DomainError('redpacket.empty', { detail: 'every share of this red packet has been taken' });
+    if (result.state === 'new') {
+      this.dirty.set(packet.id, packet.share_count);
+      this.kickSettler();
+    }
+    return { packetId: packet.id, amountMinor: result.amountMinor, grabbedAt: new Date(result.grabbedAtMs), settled: false, created: result.state === 'new' };
   }
 
   private async grabbable(userId: string, packetId: string): Promise<PacketRow> {
@@ -412,11 +454,21 @@ export class RedPackets {
     return total;
   }
 
+  /** Settles everything claimed so far, after any pass in flight: what the settler does, awaited. */
+  async settleNow(): Promise<number> {
+    await this.settling;
+    let total = 0;
+    for (let settled = await this.settleGrabs(); settled > 0; settled = await this.settleGrabs()) total += settled;
+    return total;
+  }
+
   /**
    * Pays out up to one batch of claimed shares through the ledger's batching writer, all at once
    * (the writer packs them into few transactions). Answers how many it paid.
    */
   async settleGrabs(limit = settleBatchMax): Promise<number> {
+    // Grabs taken on Redis are put on their shares first.
+    await this.syncDirty();
     const rows = await selectUnsettled(this.deps.sql, limit);
     if (rows.length === 0) return 0;
     const now = this.deps.clock.now();
@@ -450,6 +502,33 @@ export class RedPackets {
     return true;
   }
 
+  /** Writes the Redis settlement records of the packets grabbed since the last pass to PostgreSQL. */
+  private async syncDirty(): Promise<void> {
+    const packets = [...this.dirty];
+    this.dirty.clear();
+    for (const [packetId, shareCount] of packets) await this.syncPacket(packetId, shareCount);
+  }
+
+  private async syncPacket(packetId: string, shareCount: number): Promise<number> {
+    const pool = this.pool;
+    if (pool === undefined) return 0;
+    return pool.drain(packetId, shareCount, async (records: SettleRecord[]) => {
+      // One share per user: a second record for a user (only after lost Redis state) is skipped.
+      const seen = new Set<string>();
+      const grabs = records.filter((r) => !seen.has(r.userId) && seen.add(r.userId)).map((r) => ({ seq: r.seq, userId: r.userId, grabbedAt: new Date(r.grabbedAtMs) }));
+      await claimShares(this.deps.sql, packetId, grabs);
+    });
+  }
+
+  /** Recovery: Redis records of every active packet (a crashed process may have left some). */
+  async syncAllActive(): Promise<number> {
+    if (this.pool === undefined) return 0;
+    let total = 0;
+    for (const packet of await selectActivePackets(this.deps.sql, sweepBatchMax * 10)) total += await this.syncPacket(packet.id, packet.share_count);
+    if (total > 0) this.kickSettler();
+    return total;
+  }
+
   // ---- expiry
 
   /**
@@ -459,10 +538,7 @@ export class RedPackets {
   async sweepExpired(): Promise<{ readonly closed: number; readonly refunded: number }> {
     const now = this.deps.clock.now();
     let closed = 0;
-    for (const due of await selectDue(this.deps.sql, now, sweepBatchMax)) {
-      if ((await closeExpired(this.deps.sql, due.id, now)) !== undefined) closed++;
-      this.active.delete(due.id);
-    }
+    for (const due of await selectDue(this.deps.sql, now, sweepBatchMax)) if (await this.closePacket(due.id, due.share_count, now)) closed++;
     let refunded = 0;
     for (const packet of await selectRefundsDue(this.deps.sql, sweepBatchMax)) {
       const refund = packet.refund_minor ?? 0n;
@@ -499,6 +575,20 @@ export class RedPackets {
     return { closed, refunded };
   }
 
+  /**
+   * Closes one due packet: on Redis first (no more pops, and every grab it took is recorded on
+   * its share), then in PostgreSQL, where its open shares are closed and their sum recorded as
+   * what goes back. The refund itself is paid by `sweepExpired`. False if it was closed already.
+   */
+  async closePacket(packetId: string, shareCount: number, now: Date): Promise<boolean> {
+    if (this.pool !== undefined) {
+      await this.pool.close(packetId, shareCount);
+      await this.syncPacket(packetId, shareCount);
+    }
+    this.active.delete(packetId);
+    return (await closeExpired(this.deps.sql, packetId, now)) !== undefined;
+  }
+
   /** Packets left funding by requests that died: funded if their payment succeeded, else failed. */
   async resolveStaleFunding(): Promise<number> {
     const now = this.deps.clock.now();
@@ -519,6 +609,8 @@ export class RedPackets {
   async audit(packetId: string): Promise<PacketAudit> {
     const packet = await selectPacket(this.deps.sql, packetId);
     if (packet === undefined) throw new DomainError('redpacket.not_found', { detail: `no red packet ${packetId}` });
+    if (this.pool !== undefined) await this.syncPacket(packetId, packet.share_count);
+    const inRedis = this.pool === undefined || packet.status === 'funding' ? undefined : await this.pool.grabbedTotals(packetId, packet.share_count);
     const [totals, escrow, sharesSum] = await Promise.all([
       selectTotals(this.deps.sql, packetId),
       this.deps.ledger.getAccount(packet.escrow_account_id),
@@ -533,6 +625,8 @@ export class RedPackets {
     if (funded && escrowMinor + totals.settled_minor + refundedMinor !== packet.amount_minor)
       problems.push(`escrow ${String(escrowMinor)} + paid out ${String(totals.settled_minor)} + refunded ${String(refundedMinor)} ≠ ${String(packet.amount_minor)}`);
     if (escrowMinor < 0n) problems.push('escrow is negative');
+    if (inRedis !== undefined && (inRedis.count !== totals.grabbed_count || inRedis.amountMinor !== totals.grabbed_minor))
+      problems.push(`Redis has ${String(inRedis.count)} grabs of ${String(inRedis.amountMinor)}; PostgreSQL ${String(totals.grabbed_count)} of ${String(totals.grabbed_minor)}`);
     if (packet.refund_minor !== null && packet.refund_minor !== totals.refunded_share_minor)
       problems.push(`refund ${String(packet.refund_minor)} ≠ closed shares ${String(totals.refunded_share_minor)}`);
     return { packetId, ok: problems.length === 0, amountMinor: packet.amount_minor, escrowMinor, paidOutMinor: totals.settled_minor, refundedMinor, sharesMinor, problems };

@@ -220,9 +220,9 @@ export async function selectUnsettled(db: Db, limit: number): Promise<UnsettledR
 }
 
 /** Active packets whose time is up, in the order they came due. */
-export async function selectDue(db: Db, now: Date, limit: number): Promise<{ id: string }[]> {
-  return db<{ id: string }[]>`
-    SELECT id FROM redpackets WHERE status = 'active' AND expires_at <= ${now} ORDER BY expires_at LIMIT ${limit}`;
+export async function selectDue(db: Db, now: Date, limit: number): Promise<{ id: string; share_count: number }[]> {
+  return db<{ id: string; share_count: number }[]>`
+    SELECT id, share_count FROM redpackets WHERE status = 'active' AND expires_at <= ${now} ORDER BY expires_at LIMIT ${limit}`;
 }
 
 /**
@@ -347,4 +347,36 @@ export async function selectPacketList(
     FROM redpacket_shares s JOIN redpackets p ON p.id = s.packet_id ${names}
     WHERE s.grabbed_by = ${userId} ${beforeClause}
     ORDER BY p.created_at DESC LIMIT ${limit}`;
+}
+
+export async function selectShareAmounts(db: Db, packetId: string): Promise<bigint[]> {
+  const rows = await db<{ amount_minor: bigint }[]>`
+    SELECT amount_minor FROM redpacket_shares WHERE packet_id = ${packetId} ORDER BY seq`;
+  return rows.map((row) => row.amount_minor);
+}
+
+/**
+ * Records grabs claimed in Redis on their shares (the Redis path's settlement records), once:
+ * a share already recorded, or a user who already holds a share of the packet, is skipped — the
+ * (packet, grabber) index stays the last guard. Answers how many shares it recorded.
+ */
+export async function claimShares(
+  db: Db,
+  packetId: string,
+  grabs: readonly { readonly seq: number; readonly userId: string; readonly grabbedAt: Date }[],
+): Promise<number> {
+  if (grabs.length === 0) return 0;
+  const rows = await db`
+    UPDATE redpacket_shares s SET grabbed_by = x.user_id, grabbed_at = x.grabbed_at
+    FROM unnest(${grabs.map((g) => g.seq)}::int[], ${grabs.map((g) => g.userId)}::text[],
+      ${grabs.map((g) => g.grabbedAt.toISOString())}::timestamptz[]) AS x(seq, user_id, grabbed_at)
+    WHERE s.packet_id = ${packetId} AND s.seq = x.seq AND s.grabbed_by IS NULL AND s.refunded_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM redpacket_shares o WHERE o.packet_id = ${packetId} AND o.grabbed_by = x.user_id)
+    RETURNING s.seq`;
+  return rows.length;
+}
+
+export async function selectActivePackets(db: Db, limit: number): Promise<{ id: string; share_count: number }[]> {
+  return db<{ id: string; share_count: number }[]>`
+    SELECT id, share_count FROM redpackets WHERE status = 'active' ORDER BY created_at DESC LIMIT ${limit}`;
 }

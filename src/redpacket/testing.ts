@@ -50,5 +50,11 @@ export function grab(app: App, user: TestUser, packetId: string) {
 
 /** Pays every claimed share now, as the background settler would. */
 export async function settleAll(app: App): Promise<void> {
-  while ((await app.redPackets.settleGrabs()) > 0);
+  await app.redPackets.settleNow();
+}
+
+/** The grab paths to test: PostgreSQL always; Redis too when REDIS_URL is set (CI sets it). */
+export function grabPaths(): { readonly name: 'postgres' | 'redis'; readonly env: Record<string, string> }[] {
+  const url = process.env['REDIS_URL'];
+  return [{ name: 'postgres', env: {} }, ...(url === undefined || url === '' ? [] : [{ name: 'redis' as const, env: { REDIS_URL: url } }])];
 }

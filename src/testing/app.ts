@@ -28,7 +28,7 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
   // A browser keeps cookies by real time, so browser tests start the fake clock at "now".
   const clock = new FakeClock(options.clockStartMs ?? Date.UTC(2026, 0, 15, 2, 0, 0));
   const operatorToken = 'test-operator-token';
-  const config = loadConfig({ QIANBAO_OPERATOR_TOKEN: operatorToken, QIANBAO_DATA_DIR: dataDir, QIANBAO_BATCH_LINGER_MS: '0', ...env });
+  const config = loadConfig({ QIANBAO_OPERATOR_TOKEN: operatorToken, QIANBAO_DATA_DIR: dataDir, QIANBAO_BATCH_LINGER_MS: '0', QIANBAO_REDIS_PREFIX: `${db.schema}:`, ...env });
   const app = await buildApp({ config, sql: db.sql, clock, random: new SeededRandom(11) });
   return {
     app,

@@ -1,0 +1,9 @@
+import { Redis } from 'ioredis';
+
+/**
+ * The Redis client when REDIS_URL is set (ioredis). Commands fail fast rather than queue while
+ * Redis is away: a grab answers 503 and the user taps again, instead of hanging.
+ */
+export function connectRedis(url: string, keyPrefix: string): Redis {
+  return new Redis(url, { keyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
+}
