@@ -24,8 +24,8 @@ const syncBatchMax = 1000;
 const syncLockMs = 30_000;
 const lockWaitMs = 5;
 
-export function subPoolCount(shareCount: number): number {
-  return Math.max(1, Math.min(subPoolsMax, Math.ceil(shareCount / subPoolSharesMax)));
+export function subPoolCount(shareCount: number, perPool = subPoolSharesMax): number {
+  return Math.max(1, Math.min(subPoolsMax, Math.ceil(shareCount / perPool)));
 }
 
 /** Which sub-pool is a user's home in a packet: FNV-1a of the user id. */
@@ -129,11 +129,19 @@ function parseShare(state: 'mine' | 'new', value: string): PoolGrab {
 }
 
 export class RedisSharePool {
-  constructor(private readonly redis: Redis) {}
+  /** `perPool`: shares per sub-pool before a packet gets another (tests make it small). */
+  constructor(
+    private readonly redis: Redis,
+    private readonly perPool = subPoolSharesMax,
+  ) {}
+
+  private pools(shareCount: number): number {
+    return subPoolCount(shareCount, this.perPool);
+  }
 
   /** Puts a packet's shares (in their stored, shuffled order) into its sub-pools, once. */
   async load(packetId: string, shares: readonly bigint[]): Promise<void> {
-    const pools = subPoolCount(shares.length);
+    const pools = this.pools(shares.length);
     await Promise.all(
       Array.from({ length: pools }, (_, pool) => {
         const k = keys(packetId, pool);
@@ -145,14 +153,14 @@ export class RedisSharePool {
   }
 
   async isLoaded(packetId: string, shareCount: number): Promise<boolean> {
-    const pools = subPoolCount(shareCount);
+    const pools = this.pools(shareCount);
     const flags = await Promise.all(Array.from({ length: pools }, (_, pool) => this.redis.exists(keys(packetId, pool).loaded)));
     return flags.every((flag) => flag === 1);
   }
 
   /** One grab: the user's share (new or theirs already), or empty. */
   async grab(packetId: string, shareCount: number, userId: string, nowMs: number): Promise<PoolGrab> {
-    const pools = subPoolCount(shareCount);
+    const pools = this.pools(shareCount);
     const home = homeSubPool(userId, pools);
     const h = keys(packetId, home);
     const ttl = String(keyTtlSeconds);
@@ -180,7 +188,7 @@ export class RedisSharePool {
    */
   async drain(packetId: string, shareCount: number, write: (records: SettleRecord[]) => Promise<void>): Promise<number> {
     let total = 0;
-    for (let pool = 0; pool < subPoolCount(shareCount); pool++) {
+    for (let pool = 0; pool < this.pools(shareCount); pool++) {
       const k = keys(packetId, pool);
       // Wait for a drain in progress (another pass, or the expiry sweep) rather than skip it: the
       // sweep closes the packet only once every record is on its share.
@@ -203,7 +211,7 @@ export class RedisSharePool {
 
   /** Stops all grabs of a packet (at expiry): its share lists are emptied. */
   async close(packetId: string, shareCount: number): Promise<void> {
-    const pools = subPoolCount(shareCount);
+    const pools = this.pools(shareCount);
     await Promise.all(Array.from({ length: pools }, (_, pool) => this.redis.del(keys(packetId, pool).shares)));
   }
 
@@ -211,7 +219,7 @@ export class RedisSharePool {
   async grabbedTotals(packetId: string, shareCount: number): Promise<{ readonly count: number; readonly amountMinor: bigint }> {
     let count = 0;
     let amountMinor = 0n;
-    for (let pool = 0; pool < subPoolCount(shareCount); pool++) {
+    for (let pool = 0; pool < this.pools(shareCount); pool++) {
       const values = await this.redis.hvals(keys(packetId, pool).grabbed);
       for (const value of values) {
         if (value === 'none' || value.startsWith('spill:')) continue;
