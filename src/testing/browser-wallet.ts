@@ -1,4 +1,4 @@
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { nextMobile, testPassword } from './app.ts';
 import { step, type BrowserHarness } from './browser.ts';
 
@@ -7,6 +7,8 @@ export interface BrowserUser {
   readonly context: BrowserContext;
   readonly page: Page;
   readonly mobile: string;
+  /** The display name signed up with. */
+  readonly name: string;
 }
 
 export async function typePin(page: Page, pin: string): Promise<void> {
@@ -31,7 +33,7 @@ export async function signUpInBrowser(harness: BrowserHarness, name: string, pin
     await page.getByTestId('save-pin').click();
     await page.getByTestId('balance').waitFor();
   });
-  return { context, page, mobile };
+  return { context, page, mobile, name };
 }
 
 /** Binds a card and tops up `yuan` with the PIN pad, from the home page back to it. */
@@ -47,4 +49,49 @@ export async function topUpInBrowser(page: Page, yuan: string, pin: string): Pro
     await page.getByTestId('topup-done').waitFor();
     await page.getByRole('button', { name: '返回' }).click();
   });
+}
+
+/** `from` asks `to` to be friends by mobile number and `to` accepts; both start and end on the home page. */
+export async function befriendInBrowser(from: BrowserUser, to: BrowserUser): Promise<void> {
+  await step(from.page, `befriend-${from.name}-${to.name}`, async () => {
+    await from.page.getByTestId('tile-friends').click();
+    await from.page.locator('input[name=friendMobile]').fill(to.mobile);
+    await from.page.getByTestId('add-friend').click();
+    await from.page.getByRole('status').waitFor();
+    await to.page.getByTestId('tile-friends').click();
+    await to.page.getByTestId('incoming').locator('li', { hasText: from.name }).getByTestId('accept-friend').click();
+    await to.page.getByTestId('friend-list').getByText(from.name).waitFor();
+    await from.page.reload();
+    await from.page.getByTestId('friend-list').getByText(to.name).waitFor();
+    await from.page.getByRole('button', { name: '返回' }).click();
+    await to.page.getByRole('button', { name: '返回' }).click();
+  });
+}
+
+/** `owner` forms a group with `members` (already friends), from the home page back to it. */
+export async function createGroupInBrowser(owner: BrowserUser, groupName: string, members: readonly BrowserUser[]): Promise<void> {
+  await step(owner.page, `${owner.name}-creates-group`, async () => {
+    await owner.page.getByTestId('tile-groups').click();
+    await owner.page.locator('input[name=groupName]').fill(groupName);
+    for (const member of members) await owner.page.getByLabel(member.name, { exact: true }).check();
+    await owner.page.getByTestId('create-group').click();
+    await owner.page.getByTestId('group').filter({ hasText: `${groupName} (${String(members.length + 1)})` }).waitFor();
+    await owner.page.getByRole('button', { name: '返回' }).click();
+  });
+}
+
+/**
+ * Waits for what the server writes a little later (a red packet's share settling into a bill):
+ * looks for `locator` a moment, reloads the page and looks again, at most `reloadsMax` times.
+ */
+export async function waitWithReloads(page: Page, locator: Locator, reloadsMax = 20): Promise<void> {
+  for (let reloads = 0; reloads < reloadsMax; reloads++) {
+    try {
+      await locator.first().waitFor({ timeout: 1000 });
+      return;
+    } catch {
+      await page.reload();
+    }
+  }
+  await locator.first().waitFor({ timeout: 1000 });
 }

@@ -9,6 +9,9 @@ import { HomePage } from './pages/HomePage.tsx';
 import { PayCodePage } from './pages/PayCodePage.tsx';
 import { PayPage } from './pages/PayPage.tsx';
 import { PinSetupPage } from './pages/PinSetupPage.tsx';
+import { RedPacketPage } from './pages/RedPacketPage.tsx';
+import { RedPacketsPage } from './pages/RedPacketsPage.tsx';
+import { SendRedPacketPage } from './pages/SendRedPacketPage.tsx';
 import { ShopPage } from './pages/ShopPage.tsx';
 import { TopUpPage } from './pages/TopUpPage.tsx';
 import { TransferPage } from './pages/TransferPage.tsx';
@@ -69,6 +72,12 @@ export function App() {
       return <PayCodePage onDone={home} />;
     case 'shop':
       return <ShopPage onDone={home} />;
+    case 'redpackets':
+      return <RedPacketsPage onDone={home} />;
+    case 'redpacket':
+      return <RedPacketPage key={hash} myUserId={me.user.id} />;
+    case 'redpacket-send':
+      return <SendRedPacketPage />;
     case 'home':
       return (
         <HomePage

@@ -5,3 +5,8 @@ export function yuanToMinor(text: string): string | undefined {
   const minor = `${match[1] ?? '0'}${(match[2] ?? '').padEnd(2, '0')}`.replace(/^0+(?=\d)/, '');
   return minor === '0' ? undefined : minor;
 }
+
+/** An amount in fen times a whole count, exactly (bigint): a fixed red packet's share × its count. */
+export function timesMinor(minor: string, count: number): string {
+  return (BigInt(minor) * BigInt(count)).toString();
+}

@@ -1,6 +1,19 @@
 /** Routes live in the URL hash (#/transfer, #/pay?code=…), so the server serves one page for all of them. */
-export type Route = 'home' | 'transfer' | 'topup' | 'bills' | 'pin' | 'friends' | 'groups' | 'pay' | 'paycode' | 'shop';
-const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends', 'groups', 'pay', 'paycode', 'shop'];
+export type Route =
+  | 'home'
+  | 'transfer'
+  | 'topup'
+  | 'bills'
+  | 'pin'
+  | 'friends'
+  | 'groups'
+  | 'pay'
+  | 'paycode'
+  | 'shop'
+  | 'redpackets'
+  | 'redpacket'
+  | 'redpacket-send';
+const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends', 'groups', 'pay', 'paycode', 'shop', 'redpackets', 'redpacket', 'redpacket-send'];
 
 function hashParts(): [string, string] {
   const [name = '', query = ''] = window.location.hash.replace(/^#\/?/, '').split('?', 2);
@@ -17,6 +30,9 @@ export function hashParam(name: string): string | null {
   return new URLSearchParams(hashParts()[1]).get(name);
 }
 
-export function navigate(route: Route): void {
-  window.location.hash = route === 'home' ? '/' : `/${route}`;
+/** Goes to a route, with query parameters where it takes them: `navigate('redpacket', { id })`. */
+export function navigate(route: Route, params: Readonly<Record<string, string>> = {}): void {
+  const query = new URLSearchParams(params).toString();
+  const path = route === 'home' ? '/' : `/${route}`;
+  window.location.hash = query === '' ? path : `${path}?${query}`;
 }

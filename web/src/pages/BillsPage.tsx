@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ArcElement, Chart, DoughnutController, Legend, Tooltip } from 'chart.js';
 import { api, formatYuan } from '../api.ts';
 import { useI18n, type MessageKey } from '../i18n.tsx';
+import { navigate } from '../router.ts';
 
 Chart.register(DoughnutController, ArcElement, Tooltip, Legend);
 
@@ -16,9 +17,11 @@ interface Bill {
   readonly transactionNo: string;
   readonly createdAt: string;
   readonly completedAt: string | null;
+  /** The red packet a redpacket* bill belongs to: the receipt links to it. */
+  readonly redPacketId: string | null;
 }
 
-const kinds = ['p2p', 'shop', 'refund', 'topup', 'withdraw'] as const;
+const kinds = ['p2p', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'shop', 'refund', 'topup', 'withdraw'] as const;
 
 /**
  * Money in shows +: income, and of the neutral moves a top-up (into the wallet) and a shop
@@ -45,6 +48,7 @@ function BillDetail({ bill, onClose }: { bill: Bill; onClose: () => void }) {
     ['createdAt', new Date(bill.createdAt).toLocaleString()],
     ['transactionNo', bill.transactionNo],
   ];
+  const packetId = bill.redPacketId;
   return (
     <div className="sheet" role="dialog" aria-label={t('billDetail')}>
       <div className="sheet-body" data-testid="bill-detail">
@@ -56,6 +60,11 @@ function BillDetail({ bill, onClose }: { bill: Bill; onClose: () => void }) {
             <div key={label}><dt>{t(label)}</dt><dd>{value}</dd></div>
           ))}
         </dl>
+        {packetId !== null && (
+          <button type="button" className="secondary" onClick={() => { navigate('redpacket', { id: packetId }); }} data-testid="bill-redpacket">
+            🧧 {t('viewRedPacket')}
+          </button>
+        )}
         <button type="button" className="primary" onClick={onClose}>{t('back')}</button>
       </div>
     </div>
@@ -77,6 +86,9 @@ const kindKeys: Readonly<Record<string, MessageKey>> = {
   p2p: 'kind_p2p',
   shop: 'kind_shop',
   refund: 'kind_refund',
+  redpacket: 'kind_redpacket',
+  redpacket_grab: 'kind_redpacket_grab',
+  redpacket_refund: 'kind_redpacket_refund',
 };
 
 export function kindLabel(t: (key: MessageKey) => string, kind: string): string {

@@ -1,12 +1,7 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, errorMessage } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
-
-interface UserSummary {
-  readonly userId: string;
-  readonly displayName: string;
-  readonly mobileMasked: string;
-}
+import type { UserSummary } from '../social.ts';
 
 interface FriendRequest {
   readonly id: string;

@@ -1,18 +1,7 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, errorMessage } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
-
-interface UserSummary {
-  readonly userId: string;
-  readonly displayName: string;
-  readonly mobileMasked: string;
-}
-
-interface GroupSummary {
-  readonly id: string;
-  readonly name: string;
-  readonly memberCount: number;
-}
+import type { GroupSummary, UserSummary } from '../social.ts';
 
 interface GroupDetail extends GroupSummary {
   readonly members: readonly (UserSummary & { readonly isOwner: boolean })[];

@@ -13,7 +13,7 @@ const tiles: readonly { key: MessageKey; icon: string; route?: Route }[] = [
   { key: 'shop', icon: '🏪', route: 'shop' },
   { key: 'friends', icon: '👥', route: 'friends' },
   { key: 'groups', icon: '💬', route: 'groups' },
-  { key: 'redPackets', icon: '🧧' },
+  { key: 'redPackets', icon: '🧧', route: 'redpackets' },
   { key: 'fortune', icon: '福' },
   { key: 'forest', icon: '🌳' },
   { key: 'wealth', icon: '📈' },

@@ -3,13 +3,8 @@ import { api } from '../api.ts';
 import { PinPad } from '../components/PinPad.tsx';
 import { useI18n } from '../i18n.tsx';
 import { yuanToMinor } from '../money.ts';
+import { fetchFriends, type UserSummary } from '../social.ts';
 import { usePinPayment } from './usePayment.ts';
-
-interface Friend {
-  readonly userId: string;
-  readonly displayName: string;
-  readonly mobileMasked: string;
-}
 
 /** A transfer to a friend picked from the list, or to anyone by mobile number, confirmed with the PIN pad. */
 export function TransferPage({ onDone }: { onDone: () => void }) {
@@ -17,12 +12,10 @@ export function TransferPage({ onDone }: { onDone: () => void }) {
   const [toMobile, setToMobile] = useState('');
   const [amount, setAmount] = useState('');
   const [memo, setMemo] = useState('');
-  const [friends, setFriends] = useState<readonly Friend[]>([]);
+  const [friends, setFriends] = useState<readonly UserSummary[]>([]);
   const [friendId, setFriendId] = useState('');
   useEffect(() => {
-    void api<{ items: Friend[] }>('GET', '/v1/friends?limit=100').then((page) => {
-      setFriends(page.items);
-    });
+    void fetchFriends().then(setFriends);
   }, []);
   const friend = friends.find((candidate) => candidate.userId === friendId);
   const payment = usePinPayment(async (pin) => {
