@@ -89,7 +89,7 @@ export const redPacketRoutes: FastifyPluginAsyncTypebox<RedPacketRoutesOptions> 
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? 20;
+      const limit = request.query.limit === undefined ? 20 : Number(request.query.limit);
       const before = request.query.before === undefined ? undefined : new Date(request.query.before);
       const rows = await redPackets.list(currentUser(request).id, request.query.box, { before, limit });
       return toPacketListJson(rows, limit);

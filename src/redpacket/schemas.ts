@@ -27,7 +27,8 @@ export const ListQuery = Type.Object(
   {
     box: Type.Enum(['inbox', 'sent', 'received'] as const, { description: 'inbox: packets to me or my groups; sent; received: the ones I grabbed' }),
     before: Type.Optional(Timestamp),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    // Query strings are text: a digit string, checked for range by the route.
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]?$|^100$', description: 'page size, 1 to 100' })),
   },
   { additionalProperties: false },
 );

@@ -7,7 +7,7 @@ import type { Random } from '../kernel/random.ts';
 import type { Redis } from 'ioredis';
 import { maskMobile, type AuthUser, type Identity } from '../identity/index.ts';
 import type { Ledger } from '../ledger/index.ts';
-import { redPacketPayout, type Payments } from '../payments/index.ts';
+import type { Payments } from '../payments/index.ts';
 import type { Social } from '../social/index.ts';
 import './errors.ts';
 import {
@@ -19,6 +19,7 @@ import {
   splitDigest,
   type PacketMode,
 } from './model.ts';
+import { auditPacket, payGrab, refundPacket, type PacketAudit } from './payouts.ts';
 import { RedisSharePool, type SettleRecord } from './redis-pool.ts';
 import {
   claimShares,
@@ -27,9 +28,6 @@ import {
   insertPacket,
   markFunded,
   markFundingFailed,
-  markRefunded,
-  recordPayouts,
-  recordRefunds,
   selectBestLuck,
   selectDue,
   selectGrabs,
@@ -46,7 +44,6 @@ import {
   type PacketBox,
   type PacketListRow,
   type PacketRow,
-  type UnsettledRow,
 } from './store.ts';
 
 /**
@@ -138,16 +135,6 @@ export interface GrabOutcome {
   readonly created: boolean;
 }
 
-export interface PacketAudit {
-  readonly packetId: string;
-  readonly ok: boolean;
-  readonly amountMinor: bigint;
-  readonly escrowMinor: bigint;
-  readonly paidOutMinor: bigint;
-  readonly refundedMinor: bigint;
-  readonly sharesMinor: bigint;
-  readonly problems: readonly string[];
-}
 
 const grabsShownMax = 100;
 const settleBatchMax = 2000;
@@ -472,34 +459,8 @@ export class RedPackets {
     const rows = await selectUnsettled(this.deps.sql, limit);
     if (rows.length === 0) return 0;
     const now = this.deps.clock.now();
-    const outcomes = await Promise.all(rows.map((row) => this.payOut(row, now)));
+    const outcomes = await Promise.all(rows.map((row) => payGrab(this.deps, row, now)));
     return outcomes.filter(Boolean).length;
-  }
-
-  private async payOut(row: UnsettledRow, now: Date): Promise<boolean> {
-    const transferId = `rpg:${row.packet_id}:${String(row.seq)}`;
-    const payout = redPacketPayout({
-      id: this.deps.ids.next('pay'),
-      kind: 'redpacket_grab',
-      userId: row.grabbed_by,
-      packetId: row.packet_id,
-      ledgerTransferId: transferId,
-      escrowAccountId: row.escrow_account_id,
-      walletAccountId: row.grabber_wallet_account_id,
-      amountMinor: row.amount_minor,
-      memo: row.greeting,
-      now,
-      counterparty: { userId: row.sender_user_id, name: row.sender_name, mobileMasked: maskMobile(row.sender_mobile) },
-    });
-    const { result } = await this.deps.ledger.transferWithRecord(
-      { id: transferId, type: 'posted', debitAccountId: row.escrow_account_id, creditAccountId: row.grabber_wallet_account_id, amountMinor: row.amount_minor, currency: 'CNY', kind: 'redpacket_grab' },
-      { write: recordPayouts, id: payout.payment.id, row: payout },
-    );
-    if (result.status === 'failed') {
-      this.deps.log?.('red packet grab not paid', { transferId, error: result.error, detail: result.detail });
-      return false;
-    }
-    return true;
   }
 
   /** Writes the Redis settlement records of the packets grabbed since the last pass to PostgreSQL. */
@@ -540,38 +501,7 @@ export class RedPackets {
     let closed = 0;
     for (const due of await selectDue(this.deps.sql, now, sweepBatchMax)) if (await this.closePacket(due.id, due.share_count, now)) closed++;
     let refunded = 0;
-    for (const packet of await selectRefundsDue(this.deps.sql, sweepBatchMax)) {
-      const refund = packet.refund_minor ?? 0n;
-      if (refund === 0n) {
-        await markRefunded(this.deps.sql, packet.id, now);
-        continue;
-      }
-      const transferId = `rpr:${packet.id}`;
-      const payout = redPacketPayout({
-        id: this.deps.ids.next('pay'),
-        kind: 'redpacket_refund',
-        userId: packet.sender_user_id,
-        packetId: packet.id,
-        ledgerTransferId: transferId,
-        escrowAccountId: packet.escrow_account_id,
-        walletAccountId: packet.sender_wallet_account_id,
-        amountMinor: refund,
-        memo: packet.greeting,
-        now,
-        counterparty: { userId: packet.to_user_id, name: packet.target_name, mobileMasked: null },
-      });
-      const { result, recorded } = await this.deps.ledger.transferWithRecord(
-        { id: transferId, type: 'posted', debitAccountId: packet.escrow_account_id, creditAccountId: packet.sender_wallet_account_id, amountMinor: refund, currency: 'CNY', kind: 'redpacket_refund' },
-        { write: recordRefunds, id: payout.payment.id, row: payout },
-      );
-      if (result.status === 'failed') {
-        this.deps.log?.('red packet refund not paid', { transferId, error: result.error, detail: result.detail });
-        continue;
-      }
-      // An earlier pass moved it (and wrote its record); only the status may be behind.
-      if (!recorded) await markRefunded(this.deps.sql, packet.id, now);
-      refunded++;
-    }
+    for (const packet of await selectRefundsDue(this.deps.sql, sweepBatchMax)) if (await refundPacket(this.deps, packet, now)) refunded++;
     return { closed, refunded };
   }
 
@@ -605,31 +535,9 @@ export class RedPackets {
 
   // ---- audit
 
-  /** escrow left + paid out + refunded = amount sent, and the shares sum to it. */
+  /** escrow left + paid out + refunded = amount sent, and the shares sum to it (see payouts.ts). */
   async audit(packetId: string): Promise<PacketAudit> {
-    const packet = await selectPacket(this.deps.sql, packetId);
-    if (packet === undefined) throw new DomainError('redpacket.not_found', { detail: `no red packet ${packetId}` });
-    if (this.pool !== undefined) await this.syncPacket(packetId, packet.share_count);
-    const inRedis = this.pool === undefined || packet.status === 'funding' ? undefined : await this.pool.grabbedTotals(packetId, packet.share_count);
-    const [totals, escrow, sharesSum] = await Promise.all([
-      selectTotals(this.deps.sql, packetId),
-      this.deps.ledger.getAccount(packet.escrow_account_id),
-      this.deps.sql<{ total: bigint }[]>`SELECT coalesce(sum(amount_minor), 0)::int8 AS total FROM redpacket_shares WHERE packet_id = ${packetId}`,
-    ]);
-    const escrowMinor = escrow?.balanceMinor ?? 0n;
-    const refundedMinor = packet.status === 'refunded' ? (packet.refund_minor ?? 0n) : 0n;
-    const sharesMinor = sharesSum[0]?.total ?? 0n;
-    const funded = packet.status !== 'funding' && packet.status !== 'failed';
-    const problems: string[] = [];
-    if (sharesMinor !== packet.amount_minor) problems.push(`shares sum to ${String(sharesMinor)}, not ${String(packet.amount_minor)}`);
-    if (funded && escrowMinor + totals.settled_minor + refundedMinor !== packet.amount_minor)
-      problems.push(`escrow ${String(escrowMinor)} + paid out ${String(totals.settled_minor)} + refunded ${String(refundedMinor)} ≠ ${String(packet.amount_minor)}`);
-    if (escrowMinor < 0n) problems.push('escrow is negative');
-    if (inRedis !== undefined && (inRedis.count !== totals.grabbed_count || inRedis.amountMinor !== totals.grabbed_minor))
-      problems.push(`Redis has ${String(inRedis.count)} grabs of ${String(inRedis.amountMinor)}; PostgreSQL ${String(totals.grabbed_count)} of ${String(totals.grabbed_minor)}`);
-    if (packet.refund_minor !== null && packet.refund_minor !== totals.refunded_share_minor)
-      problems.push(`refund ${String(packet.refund_minor)} ≠ closed shares ${String(totals.refunded_share_minor)}`);
-    return { packetId, ok: problems.length === 0, amountMinor: packet.amount_minor, escrowMinor, paidOutMinor: totals.settled_minor, refundedMinor, sharesMinor, problems };
+    return auditPacket(this.deps, packetId, this.pool, (id, shareCount) => this.syncPacket(id, shareCount));
   }
 
   /** Waits for a settlement pass in flight; no new pass starts. */

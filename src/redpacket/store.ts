@@ -33,9 +33,11 @@ export interface PacketRow {
   expires_at: Date;
   refund_minor: bigint | null;
   refunded_at: Date | null;
+  fission_of_rain_id: string | null;
+  funding_account_id: string | null;
 }
 
-export type NewPacket = Omit<PacketRow, 'status' | 'failure_code' | 'funded_at' | 'refund_minor' | 'refunded_at'>;
+export type NewPacket = Omit<PacketRow, 'status' | 'failure_code' | 'funded_at' | 'refund_minor' | 'refunded_at' | 'fission_of_rain_id' | 'funding_account_id'>;
 
 /** Inserts a packet (funding) and its shares; undefined when a live packet has the request's key. */
 export async function insertPacket(tx: TransactionSql, packet: NewPacket, shares: readonly bigint[]): Promise<PacketRow | undefined> {

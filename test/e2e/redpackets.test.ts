@@ -206,7 +206,7 @@ for (const path of grabPaths()) {
           }>().packets.length,
           0,
         );
-        const sentList = await asUser(t.app, alice, 'GET', '/v1/redpackets?box=sent');
+        const sentList = await asUser(t.app, alice, 'GET', '/v1/redpackets?box=sent&limit=5');
         assert.ok(
           sentList.json<{ packets: { id: string }[] }>().packets.some((p) => p.id === sent.id),
         );
