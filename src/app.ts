@@ -20,7 +20,7 @@ import { Ledger } from './ledger/index.ts';
 import { adminRoutes, Operators } from './operator/index.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 import { PayCodes, payCodesRoutes, Payments, paymentsRoutes, Shops, shopsRoutes } from './payments/index.ts';
-import { RedPackets, redPacketRoutes } from './redpacket/index.ts';
+import { Rains, rainAdminRoutes, rainRoutes, RedPackets, redPacketRoutes } from './redpacket/index.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -45,6 +45,7 @@ export interface App {
   readonly payCodes: PayCodes;
   readonly social: Social;
   readonly redPackets: RedPackets;
+  readonly rains: Rains;
   readonly operators: Operators;
   readonly idempotency: IdempotencyStore;
   readonly metrics: Metrics;
@@ -66,6 +67,8 @@ export interface MaintenanceReport {
   readonly pruned: number | null;
   /** Red packets closed at expiry, and those whose rest went back. */
   readonly packets: { readonly closed: number; readonly refunded: number };
+  /** Rains whose window ended and whose rest went back to the budget. */
+  readonly rainsRefunded: number;
 }
 
 /** Pruning is an indexed delete of day-old rows; once a minute is plenty. */
@@ -135,8 +138,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await http.register(adminRoutes, { prefix: '/v1/admin', operators, identity, ledger, sql });
   const social = new Social({ sql, clock, ids, users: identity });
   await http.register(socialRoutes, { prefix: '/v1', social, identity, requestRateMax: 30 });
+  const rains = new Rains({ sql, clock, ids, random, ledger, redis, log: (message, detail) => { http.log.warn(detail, message); } });
+  await rains.ensureBudgetAccount();
   const redPackets = new RedPackets({
-    sql, clock, ids, random, ledger, identity, payments, social,
+    sql, clock, ids, random, ledger, identity, payments, social, rains,
     sharesMax: config.redpacketSharesMax,
     redis,
     log: (message, detail) => {
@@ -144,6 +149,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   await http.register(redPacketRoutes, { prefix: '/v1', redPackets, identity, pinRateMax: config.pinRateMax, grabRateMax: config.redpacketGrabRateMax });
+  await http.register(rainRoutes, { prefix: '/v1', rains, redPackets, identity, tapRateMax: config.redpacketGrabRateMax });
+  await http.register(rainAdminRoutes, { prefix: '/v1/admin', rains, operators });
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,
@@ -152,12 +159,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     batchSizeMax: config.ledger.batchSizeMax,
   });
   if (!(await registerWebApp(http))) http.log.warn('web/dist is missing: run `npm run build` to serve the web app at /');
-  const maintenance = createMaintenance({ ledger, payments, payCodes, redPackets, idempotency, clock, http });
+  const maintenance = createMaintenance({ ledger, payments, payCodes, redPackets, rains, idempotency, clock, http });
   let maintenanceTimer: NodeJS.Timeout | undefined;
   http.addHook('onClose', async () => {
     clearInterval(maintenanceTimer);
     await maintenance.idle();
     await redPackets.close();
+    await rains.close();
     await ledger.close();
     await redis?.quit();
   });
@@ -171,6 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     payCodes,
     social,
     redPackets,
+    rains,
     operators,
     idempotency,
     metrics,
@@ -198,6 +207,7 @@ function createMaintenance(deps: {
   readonly payments: Payments;
   readonly payCodes: PayCodes;
   readonly redPackets: RedPackets;
+  readonly rains: Rains;
   readonly idempotency: IdempotencyStore;
   readonly clock: Clock;
   readonly http: FastifyInstance;
@@ -210,6 +220,8 @@ function createMaintenance(deps: {
     // Red packets: due packets close and pay back their rest; grabs a crash left unpaid are paid.
     const packets = await deps.redPackets.sweepExpired();
     deps.redPackets.kickSettler();
+    const rainsRefunded = await deps.rains.sweepEnded();
+    deps.rains.kick();
     const nowMs = deps.clock.nowMs();
     let pruned: number | null = null;
     if (lastPruneMs === undefined || nowMs - lastPruneMs >= pruneIntervalMs) {
@@ -220,12 +232,14 @@ function createMaintenance(deps: {
       if (stale.succeeded + stale.failed > 0) deps.http.log.info(stale, 'stale payments settled');
       const charges = await deps.payCodes.settleStale();
       if (charges > 0) deps.http.log.info({ charges }, 'stale payment-code charges finished');
+      // Redis grab records a crashed process left behind are put on their shares.
+      await deps.redPackets.syncAllActive();
       const funding = await deps.redPackets.resolveStaleFunding();
       if (funding > 0) deps.http.log.info({ funding }, 'stale red packet sends resolved');
     }
-    if (expired > 0 || (pruned ?? 0) > 0 || packets.closed + packets.refunded > 0)
-      deps.http.log.info({ expired, pruned, packets }, 'maintenance pass');
-    return { expired, pruned, packets };
+    if (expired > 0 || (pruned ?? 0) > 0 || packets.closed + packets.refunded + rainsRefunded > 0)
+      deps.http.log.info({ expired, pruned, packets, rainsRefunded }, 'maintenance pass');
+    return { expired, pruned, packets, rainsRefunded };
   };
   const tick = (): void => {
     if (isRunning) return;

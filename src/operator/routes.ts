@@ -25,7 +25,7 @@ export interface AdminRoutesOptions {
   readonly sql: Sql;
 }
 
-function authenticateOperator(operators: Operators) {
+export function authenticateOperator(operators: Operators) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const token = bearerToken(request.headers.authorization) ?? request.cookies[operatorCookie];
     const operator = token === undefined ? undefined : await operators.authenticate(token);

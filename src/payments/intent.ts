@@ -92,6 +92,7 @@ export function newPaymentRow(intent: Intent, id: string, now: Date, fingerprint
     shop_order_id: intent.shop?.orderId ?? null,
     refund_of_payment_id: intent.refundOf?.paymentId ?? null,
     redpacket_id: intent.redPacket?.packetId ?? null,
+    rain_id: null,
   };
 }
 
@@ -175,9 +176,12 @@ export function billsFor(intent: Intent, payment: BillSource): NewBill[] {
  */
 export function redPacketPayout(input: {
   readonly id: string;
-  readonly kind: 'redpacket_grab' | 'redpacket_refund';
+  /** A packet's grab or refund (`packetId` a packet), or a rain's prize (`packetId` the rain). */
+  readonly kind: 'redpacket_grab' | 'redpacket_refund' | 'rain_prize';
   readonly userId: string;
   readonly packetId: string;
+  /** What makes the payout unique for its user: the packet by default, a rain's prize seq. */
+  readonly requestKey?: string;
   readonly ledgerTransferId: string;
   readonly escrowAccountId: string;
   readonly walletAccountId: string;
@@ -197,15 +201,16 @@ export function redPacketPayout(input: {
     amount_minor: input.amountMinor,
     currency: 'CNY',
     memo: input.memo,
-    request_key: input.packetId,
-    request_sha256: createHash('sha256').update(`${input.kind}\n${input.packetId}\n${input.userId}`).digest('hex'),
+    request_key: input.requestKey ?? input.packetId,
+    request_sha256: createHash('sha256').update(`${input.kind}\n${input.requestKey ?? input.packetId}\n${input.userId}`).digest('hex'),
     ledger_transfer_id: input.ledgerTransferId,
     day: shanghaiDay(input.now.getTime()),
     created_at: input.now,
     shop_id: null,
     shop_order_id: null,
     refund_of_payment_id: null,
-    redpacket_id: input.packetId,
+    redpacket_id: input.kind === 'rain_prize' ? null : input.packetId,
+    rain_id: input.kind === 'rain_prize' ? input.packetId : null,
   };
   return {
     payment,

@@ -7,7 +7,7 @@ import type { TransferRequest } from '../ledger/index.ts';
  * how a payment names its ledger transfer. No I/O.
  */
 
-export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund', 'redpacket', 'redpacket_grab', 'redpacket_refund'] as const;
+export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'rain_prize'] as const;
 export type PaymentKind = (typeof paymentKinds)[number];
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
 /**
@@ -100,7 +100,7 @@ export interface LimitBreach {
 export function isLimited(kind: PaymentKind, realNameVerified: boolean): boolean {
   // A refund returns a customer's money from a shop account: it sends nothing of the owner's;
   // a red packet's grab or refund pays out of its escrow, never out of the user's wallet.
-  if (kind === 'refund' || kind === 'redpacket_grab' || kind === 'redpacket_refund') return false;
+  if (kind === 'refund' || kind === 'redpacket_grab' || kind === 'redpacket_refund' || kind === 'rain_prize') return false;
   return (kind !== 'p2p' && kind !== 'shop' && kind !== 'redpacket') || !realNameVerified;
 }
 
@@ -161,6 +161,7 @@ export function billDirection(kind: PaymentKind, side: 'payer' | 'payee'): BillD
       return 'expense';
     case 'redpacket_grab':
     case 'redpacket_refund':
+    case 'rain_prize':
       return 'income';
   }
 }

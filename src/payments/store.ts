@@ -40,6 +40,7 @@ export interface PaymentRow {
   shop_order_id: string | null;
   refund_of_payment_id: string | null;
   redpacket_id: string | null;
+  rain_id: string | null;
 }
 
 export type NewPayment = Omit<
@@ -185,12 +186,12 @@ export async function insertPendingPayment(
   const rows = await tx<PaymentRow[]>`
     INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
       credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-      ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id)
+      ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id)
     VALUES (${payment.id}, ${payment.kind}, 'pending', ${payment.user_id}, ${payment.payee_user_id},
       ${payment.card_id}, ${payment.debit_account_id}, ${payment.credit_account_id},
       ${payment.amount_minor.toString()}, ${payment.currency}, ${payment.memo}, ${payment.request_key},
       ${payment.request_sha256}, ${payment.ledger_transfer_id}, ${payment.day}::date, ${payment.created_at},
-      ${payment.shop_id}, ${payment.shop_order_id}, ${payment.refund_of_payment_id}, ${payment.redpacket_id})
+      ${payment.shop_id}, ${payment.shop_order_id}, ${payment.refund_of_payment_id}, ${payment.redpacket_id}, ${payment.rain_id})
     ON CONFLICT (user_id, kind, request_key) WHERE status <> 'failed' DO NOTHING
     RETURNING *`;
   return rows[0];
@@ -214,10 +215,10 @@ export function insertSettledPayments(
     WITH inserted AS (
       INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, completed_at)
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id, completed_at)
       SELECT id, kind, 'succeeded', user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, created_at
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id, created_at
       FROM unnest(${p((x) => x.id)}::text[], ${p((x) => x.kind)}::text[], ${p((x) => x.user_id)}::text[],
         ${p((x) => x.payee_user_id)}::text[], ${p((x) => x.card_id)}::text[],
         ${p((x) => x.debit_account_id)}::text[], ${p((x) => x.credit_account_id)}::text[],
@@ -226,10 +227,10 @@ export function insertSettledPayments(
         ${p((x) => x.ledger_transfer_id)}::text[], ${p((x) => x.day)}::date[],
         ${p((x) => x.created_at.toISOString())}::timestamptz[], ${p((x) => x.shop_id)}::text[],
         ${p((x) => x.shop_order_id)}::text[], ${p((x) => x.refund_of_payment_id)}::text[],
-        ${p((x) => x.redpacket_id)}::text[])
+        ${p((x) => x.redpacket_id)}::text[], ${p((x) => x.rain_id)}::text[])
         AS x(id, kind, user_id, payee_user_id, card_id, debit_account_id, credit_account_id,
           amount_minor, currency, memo, request_key, request_sha256, ledger_transfer_id, day,
-          created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id)
+          created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id)
       ON CONFLICT DO NOTHING
       RETURNING *
     ), bills AS (

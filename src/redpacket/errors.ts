@@ -17,3 +17,13 @@ export const redpacketErrors = registerErrors('redpacket', {
   empty: { status: 409, title: 'Too slow: every share has been taken', retryable: false },
   expired: { status: 410, title: 'The red packet has expired', retryable: false },
 });
+
+/** The hourly rain's error catalog. */
+export const rainErrors = registerErrors('rain', {
+  not_found: { status: 404, title: 'No such rain', retryable: false },
+  invalid: { status: 422, title: 'The rain is not valid', retryable: false },
+  not_started: { status: 409, title: 'The rain has not started for you yet', retryable: true },
+  ended: { status: 410, title: 'The rain is over', retryable: false },
+  prize_not_found: { status: 404, title: 'You won no such prize in this rain', retryable: false },
+  no_fission: { status: 422, title: 'This rain hands out no fission packets', retryable: false },
+});

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { cryptoRandom, SeededRandom } from '../kernel/random.ts';
 import { bestLuck, sendProblem, shuffle, splitDigest, splitFixed, splitLucky } from './model.ts';
+import { releaseOffsetMs, splitLineCut, userStartOffsetMs } from './rain-model.ts';
 
 const sum = (values: readonly bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
 
@@ -86,4 +87,36 @@ test('best luck is the largest share, the earliest among equals', () => {
   ];
   assert.equal(bestLuck(grabs)?.who, 'c');
   assert.equal(bestLuck<(typeof grabs)[number]>([]), undefined);
+});
+
+test('line-cutting: count prizes of at least 1 fen summing to the pool, each position with the same mean within 4%', () => {
+  const runs = 10_000;
+  const count = 8;
+  const pool = 8_000n;
+  const sums = new Array<number>(count).fill(0);
+  for (let r = 0; r < runs; r++) {
+    const prizes = splitLineCut(pool, count, cryptoRandom);
+    assert.equal(prizes.length, count);
+    assert.equal(sum(prizes), pool);
+    prizes.forEach((prize, i) => {
+      assert.ok(prize >= 1n);
+      sums[i] = (sums[i] ?? 0) + Number(prize);
+    });
+  }
+  // A piece spreads about as wide as its mean: the standard error is about 10 fen here, 4% is 40.
+  for (const total of sums) assert.ok(Math.abs(total / runs - 1000) <= 40, `mean ${String(total / runs)}`);
+  // Dense lines (more prizes than half the fen) take the complement path.
+  const dense = splitLineCut(10n, 9, cryptoRandom);
+  assert.equal(sum(dense), 10n);
+  assert.deepEqual(splitLineCut(5n, 5, cryptoRandom), [1n, 1n, 1n, 1n, 1n]);
+});
+
+test('prizes are released evenly over the window; users start inside the stagger window', () => {
+  assert.equal(releaseOffsetMs(0, 10, 60_000), 0);
+  assert.equal(releaseOffsetMs(5, 10, 60_000), 30_000);
+  assert.equal(releaseOffsetMs(9, 10, 60_000), 54_000);
+  const offsets = Array.from({ length: 1000 }, (_, i) => userStartOffsetMs('rain_x', `usr_${String(i)}`, 3000));
+  assert.ok(offsets.every((o) => o >= 0 && o < 3000));
+  assert.ok(Math.max(...offsets) > 2500 && Math.min(...offsets) < 500, 'spread over the window');
+  assert.equal(userStartOffsetMs('rain_x', 'usr_1', 0), 0);
 });

@@ -25,6 +25,7 @@ export const shareAverageMaxMinor = 20_000n;
 export const sharesMaxDefault = 100;
 export const greetingLengthMax = 40;
 export const greetingDefault = '恭喜发财，大吉大利';
+export const fissionGreeting = '好运传递，一起抢红包';
 /** An unclaimed rest goes back to the sender this long after sending. */
 export const packetTtlMs = 24 * 3600_000;
 /** A packet still funding after this long belongs to a request that died; the sweep resolves it. */

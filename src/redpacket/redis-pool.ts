@@ -19,7 +19,7 @@ import type { Redis } from 'ioredis';
 export const subPoolSharesMax = 10_000;
 export const subPoolsMax = 16;
 /** Redis keys outlive the packet's 24 hours by a day, then go by themselves. */
-const keyTtlSeconds = 2 * 24 * 3600;
+export const keyTtlSeconds = 2 * 24 * 3600;
 const syncBatchMax = 1000;
 const syncLockMs = 30_000;
 const lockWaitMs = 5;
@@ -51,7 +51,8 @@ function keys(packetId: string, pool: number) {
   };
 }
 
-const loadScript = `
+/** KEYS: list, loaded flag. ARGV: ttl, items… Fills the list once (a second load changes nothing). */
+export const loadScript = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('DEL', KEYS[1])
 for i = 2, #ARGV, 4000 do
@@ -180,33 +181,12 @@ export class RedisSharePool {
     return { state: 'empty', seq: -1, amountMinor: 0n, grabbedAtMs: nowMs };
   }
 
-  /**
-   * Hands settlement records to `write` (which must be idempotent: it records them in
-   * PostgreSQL), then forgets them. Records move to an in-flight list first, so a crash in
-   * `write` leaves them to be written again by the next call; a lock per sub-pool keeps two
-   * processes from writing the same list at once. Answers how many records were written.
-   */
+  /** Hands the packet's settlement records to `write` once (see `drainLists`). */
   async drain(packetId: string, shareCount: number, write: (records: SettleRecord[]) => Promise<void>): Promise<number> {
-    let total = 0;
-    for (let pool = 0; pool < this.pools(shareCount); pool++) {
-      const k = keys(packetId, pool);
-      // Wait for a drain in progress (another pass, or the expiry sweep) rather than skip it: the
-      // sweep closes the packet only once every record is on its share.
-      while ((await this.redis.set(k.lock, '1', 'PX', syncLockMs, 'NX')) !== 'OK') await new Promise((resolve) => setTimeout(resolve, lockWaitMs));
-      try {
-        for (;;) {
-          const items = (await this.redis.eval(takeScript, 2, k.settle, k.inflight, String(syncBatchMax))) as string[];
-          if (items.length === 0) break;
-          await write(items.map(parseRecord));
-          await this.redis.del(k.inflight);
-          total += items.length;
-          if (items.length < syncBatchMax) break;
-        }
-      } finally {
-        await this.redis.del(k.lock);
-      }
-    }
-    return total;
+    const lists = Array.from({ length: this.pools(shareCount) }, (_, pool) => keys(packetId, pool));
+    return drainLists(this.redis, lists, async (items) => {
+      await write(items.map(parseRecord));
+    });
   }
 
   /** Stops all grabs of a packet (at expiry): its share lists are emptied. */
@@ -229,6 +209,37 @@ export class RedisSharePool {
     }
     return { count, amountMinor };
   }
+}
+
+/**
+ * Hands the settlement records of some Redis lists to `write` (which must be idempotent), then
+ * forgets them. Records move to an in-flight list first, so a crash in `write` leaves them to be
+ * written again by the next call; a lock per list keeps two processes from writing the same list
+ * at once, and a caller waits for the lock rather than skip a list (the expiry sweep closes a
+ * packet only once every record is written). Answers how many records were written.
+ */
+export async function drainLists(
+  redis: Redis,
+  lists: readonly { readonly settle: string; readonly inflight: string; readonly lock: string }[],
+  write: (items: string[]) => Promise<void>,
+): Promise<number> {
+  let total = 0;
+  for (const k of lists) {
+    while ((await redis.set(k.lock, '1', 'PX', syncLockMs, 'NX')) !== 'OK') await new Promise((resolve) => setTimeout(resolve, lockWaitMs));
+    try {
+      for (;;) {
+        const items = (await redis.eval(takeScript, 2, k.settle, k.inflight, String(syncBatchMax))) as string[];
+        if (items.length === 0) break;
+        await write(items);
+        await redis.del(k.inflight);
+        total += items.length;
+        if (items.length < syncBatchMax) break;
+      }
+    } finally {
+      await redis.del(k.lock);
+    }
+  }
+  return total;
 }
 
 function parseRecord(item: string): SettleRecord {

@@ -3,7 +3,8 @@ import { idPattern } from '../kernel/ids.ts';
 import { AmountMinor, Pin, Timestamp } from '../payments/schemas.ts';
 import { greetingLengthMax, packetIdPattern, packetModes, splitRule } from './model.ts';
 import type { PacketListRow } from './store.ts';
-import type { GrabOutcome, GrabView, PacketView } from './service.ts';
+import type { GrabOutcome } from './service.ts';
+import type { GrabView, PacketView } from './view.ts';
 
 /** The red packet API's schemas and JSON mappers; money is a digit string of fen. */
 
@@ -44,6 +45,7 @@ export const PacketJson = Type.Object({
   to: Type.Union([
     Type.Object({ type: Type.Literal('user'), userId: Type.String(), displayName: Type.String() }),
     Type.Object({ type: Type.Literal('group'), groupId: Type.String(), name: Type.String() }),
+    Type.Object({ type: Type.Literal('fission'), rainId: Type.String(), name: Type.String() }),
   ]),
   amountMinor: Type.String(),
   shareCount: Type.Integer(),
@@ -78,7 +80,7 @@ export const PacketListJson = Type.Object({
       shareCount: Type.Integer(),
       greeting: Type.String(),
       state: Type.Enum(['active', 'expired', 'refunded'] as const),
-      toType: Type.Enum(['user', 'group'] as const),
+      toType: Type.Enum(['user', 'group', 'fission'] as const),
       myAmountMinor: NullableString,
       createdAt: Timestamp,
     }),
@@ -131,7 +133,7 @@ export function toPacketListJson(rows: readonly PacketListRow[], limit: number) 
       shareCount: row.share_count,
       greeting: row.greeting,
       state: row.status === 'expired' || row.status === 'refunded' ? row.status : ('active' as const),
-      toType: row.to_user_id === null ? ('group' as const) : ('user' as const),
+      toType: row.fission_of_rain_id !== null ? ('fission' as const) : row.to_user_id === null ? ('group' as const) : ('user' as const),
       myAmountMinor: row.my_amount_minor?.toString() ?? null,
       createdAt: row.created_at.toISOString(),
     })),

@@ -12,6 +12,7 @@ import type { Social } from '../social/index.ts';
 import './errors.ts';
 import {
   fundingStaleAfterMs,
+  fissionGreeting,
   greetingDefault,
   packetTtlMs,
   sendProblem,
@@ -20,6 +21,8 @@ import {
   type PacketMode,
 } from './model.ts';
 import { auditPacket, payGrab, refundPacket, type PacketAudit } from './payouts.ts';
+import { packetView, type PacketView } from './view.ts';
+import type { Rains } from './rain.ts';
 import { RedisSharePool, type SettleRecord } from './redis-pool.ts';
 import {
   claimShares,
@@ -28,9 +31,7 @@ import {
   insertPacket,
   markFunded,
   markFundingFailed,
-  selectBestLuck,
   selectDue,
-  selectGrabs,
   selectLivePacket,
   selectPacket,
   selectPacketList,
@@ -38,7 +39,6 @@ import {
   selectActivePackets,
   selectShareAmounts,
   selectStaleFunding,
-  selectTotals,
   selectUnsettled,
   type GrabListRow,
   type PacketBox,
@@ -81,6 +81,8 @@ export interface RedPacketsDeps {
   readonly ttlMs?: number;
   /** With Redis, grabs run as Lua scripts on Redis (see redis-pool.ts); without, on PostgreSQL. */
   readonly redis?: Redis | undefined;
+  /** The hourly rain, whose winners send fission packets. */
+  readonly rains?: Rains | undefined;
   readonly log?: (message: string, detail: object) => void;
 }
 
@@ -95,37 +97,6 @@ export interface SendInput {
   readonly requestKey: string;
 }
 
-export type PacketState = 'funding' | 'active' | 'empty' | 'expired' | 'refunded' | 'failed';
-
-export interface GrabView {
-  readonly userId: string;
-  readonly displayName: string;
-  readonly amountMinor: bigint;
-  readonly grabbedAt: Date;
-}
-
-export interface PacketView {
-  readonly id: string;
-  readonly mode: PacketMode;
-  readonly state: PacketState;
-  readonly sender: { readonly userId: string; readonly displayName: string };
-  readonly to: { readonly type: 'user'; readonly userId: string; readonly displayName: string } | { readonly type: 'group'; readonly groupId: string; readonly name: string };
-  readonly amountMinor: bigint;
-  readonly shareCount: number;
-  readonly greeting: string;
-  readonly splitSha256: string;
-  readonly grabbedCount: number;
-  readonly grabbedMinor: bigint;
-  readonly refundMinor: bigint | null;
-  readonly createdAt: Date;
-  readonly expiresAt: Date;
-  readonly mine: (GrabView & { readonly settled: boolean }) | null;
-  /** Set once every share is taken. */
-  readonly bestLuck: GrabView | null;
-  /** The latest grabs, newest first. */
-  readonly grabs: readonly GrabView[];
-}
-
 export interface GrabOutcome {
   readonly packetId: string;
   readonly amountMinor: bigint;
@@ -136,7 +107,6 @@ export interface GrabOutcome {
 }
 
 
-const grabsShownMax = 100;
 const settleBatchMax = 2000;
 const sweepBatchMax = 100;
 /** Immutable facts of active packets, for the grab path. */
@@ -207,7 +177,7 @@ export class RedPackets {
     return { counterpartyUserId: null, counterpartyName: group.name, counterpartyMobileMasked: null };
   }
 
-  private async createPacket(user: AuthUser, input: SendInput, greeting: string, fingerprint: string): Promise<PacketRow> {
+  private async createPacket(user: AuthUser, input: SendInput, greeting: string, fingerprint: string, funding: { readonly fission_of_rain_id: string; readonly funding_account_id: string } | null = null): Promise<PacketRow> {
     const id = this.deps.ids.next('rpk');
     const escrowAccountId = this.deps.ids.next('acct');
     const now = this.deps.clock.now();
@@ -231,6 +201,7 @@ export class RedPackets {
           request_sha256: fingerprint,
           created_at: now,
           expires_at: new Date(now.getTime() + this.ttlMs),
+          ...funding,
         },
         shares,
       );
@@ -290,63 +261,46 @@ export class RedPackets {
 
   private async mayOpen(packet: PacketRow, userId: string): Promise<boolean> {
     if (packet.sender_user_id === userId || packet.to_user_id === userId) return true;
+    // A fission packet is for its sender's friends.
+    if (packet.fission_of_rain_id !== null) return this.deps.social.areFriends(packet.sender_user_id, userId);
     return packet.group_id !== null && (await this.deps.social.isGroupMember(packet.group_id, userId));
   }
 
-  private async view(packet: PacketRow, userId: string): Promise<PacketView> {
-    const [totals, grabs, sender, target] = await Promise.all([
-      selectTotals(this.deps.sql, packet.id),
-      selectGrabs(this.deps.sql, packet.id, grabsShownMax),
-      this.deps.identity.getUser(packet.sender_user_id),
-      this.targetOf(packet),
-    ]);
-    const empty = totals.grabbed_count === packet.share_count;
-    const best = empty ? await this.bestLuck(packet.id) : undefined;
-    const mineRow = await grabShare(this.deps.sql, { packetId: packet.id, userId, now: this.deps.clock.now(), start: 0, open: false });
-    const state: PacketState = packet.status === 'active' && empty ? 'empty' : packet.status;
-    return {
-      id: packet.id,
-      mode: packet.mode,
-      state,
-      sender: { userId: packet.sender_user_id, displayName: sender?.displayName ?? '' },
-      to: target,
-      amountMinor: packet.amount_minor,
-      shareCount: packet.share_count,
-      greeting: packet.greeting,
-      splitSha256: packet.split_sha256,
-      grabbedCount: totals.grabbed_count,
-      grabbedMinor: totals.grabbed_minor,
-      refundMinor: packet.refund_minor,
-      createdAt: packet.created_at,
-      expiresAt: packet.expires_at,
-      mine:
-        mineRow === undefined
-          ? null
-          : { userId, displayName: '', amountMinor: mineRow.amount_minor, grabbedAt: mineRow.grabbed_at, settled: mineRow.settled_at !== null },
-      bestLuck: best === undefined ? null : toGrabView(best),
-      grabs: grabs.map(toGrabView),
-    };
+  private view(packet: PacketRow, userId: string): Promise<PacketView> {
+    const rains = this.deps.rains;
+    return packetView({ ...this.deps, rainName: async (rainId) => (rains === undefined ? '' : (await rains.get(rainId)).name) }, packet, userId, this.bestLuckCache);
   }
 
-  private async targetOf(packet: PacketRow): Promise<PacketView['to']> {
-    if (packet.to_user_id !== null) {
-      const friend = await this.deps.identity.getUser(packet.to_user_id);
-      return { type: 'user', userId: packet.to_user_id, displayName: friend?.displayName ?? '' };
+  /**
+   * 裂变: a rain's winner hands a packet funded by the rain's campaign to their friends — the
+   * rain's number of shares (K) and amount, lucky, one share per friend. One per prize won: the
+   * prize is the request, so a retry finds the same packet. What nobody opens in 24 hours goes
+   * back to the campaign budget.
+   */
+  async sendFission(user: AuthUser, input: { readonly rainId: string; readonly prizeSeq: number; readonly greeting?: string | undefined }): Promise<{ readonly packet: PacketView; readonly created: boolean }> {
+    const rains = this.deps.rains;
+    if (rains === undefined) throw new DomainError('rain.not_found', { detail: `no rain ${input.rainId}` });
+    const rain = await rains.get(input.rainId);
+    if (rain.fission_shares === 0) throw new DomainError('rain.no_fission', { detail: 'this rain hands out no fission packets' });
+    const wins = await rains.myWins(rain.id, user.id);
+    if (!wins.some((win) => win.seq === input.prizeSeq)) throw new DomainError('rain.prize_not_found', { detail: `you won no prize ${String(input.prizeSeq)} in this rain` });
+    const requestKey = `fission:${rain.id}:${String(input.prizeSeq)}`;
+    const fingerprint = createHash('sha256').update(requestKey).digest('hex');
+    let packet = await selectLivePacket(this.deps.sql, user.id, requestKey);
+    const created = packet === undefined;
+    packet ??= await this.createPacket(user, { mode: 'lucky', amountMinor: rain.fission_minor, count: rain.fission_shares, pin: '', requestKey }, input.greeting?.trim() || fissionGreeting, fingerprint, { fission_of_rain_id: rain.id, funding_account_id: rain.budget_account_id });
+    if (packet.status === 'funding') {
+      const funded = await this.deps.ledger.transfer({ id: `fission-fund:${packet.id}`, type: 'posted', debitAccountId: rain.budget_account_id, creditAccountId: packet.escrow_account_id, amountMinor: packet.amount_minor, currency: 'CNY', kind: 'fission_fund' });
+      if (funded.status === 'failed') {
+        await markFundingFailed(this.deps.sql, packet.id, funded.error);
+        throw new DomainError(funded.error, { detail: `the campaign cannot fund this packet: ${funded.detail}` });
+      }
+      const active = await markFunded(this.deps.sql, packet.id, this.deps.clock.now());
+      if (active === undefined) throw new DomainError('redpacket.not_ready', { detail: 'retry the request' });
+      await this.ensureLoaded(active);
+      packet = active;
     }
-    const groupId = packet.group_id ?? '';
-    const group = await this.deps.social.groups.summary(groupId);
-    return { type: 'group', groupId, name: group?.name ?? '' };
-  }
-
-  private async bestLuck(packetId: string): Promise<GrabListRow | undefined> {
-    const cached = this.bestLuckCache.get(packetId);
-    if (cached !== undefined) return cached;
-    const best = await selectBestLuck(this.deps.sql, packetId);
-    if (best !== undefined) {
-      if (this.bestLuckCache.size >= packetCacheMax) this.bestLuckCache.clear();
-      this.bestLuckCache.set(packetId, best);
-    }
-    return best;
+    return { packet: await this.view(packet, user.id), created };
   }
 
   async list(userId: string, box: PacketBox, page: { readonly before?: Date | undefined; readonly limit: number }): Promise<PacketListRow[]> {
@@ -406,8 +360,8 @@ export class RedPackets {
     } else if (!(await this.mayOpen(packet, userId))) {
       throw new DomainError('redpacket.not_found', { detail: `no red packet ${packetId}` });
     }
-    if (packet.to_user_id !== null && packet.sender_user_id === userId)
-      throw new DomainError('redpacket.own_packet', { detail: 'your friend opens this red packet' });
+    if ((packet.to_user_id !== null || packet.fission_of_rain_id !== null) && packet.sender_user_id === userId)
+      throw new DomainError('redpacket.own_packet', { detail: 'your friends open this red packet' });
     return packet;
   }
 
@@ -545,8 +499,4 @@ export class RedPackets {
     this.closed = true;
     await this.settling;
   }
-}
-
-function toGrabView(row: GrabListRow): GrabView {
-  return { userId: row.user_id, displayName: row.display_name, amountMinor: row.amount_minor, grabbedAt: row.grabbed_at };
 }

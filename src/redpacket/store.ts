@@ -37,17 +37,21 @@ export interface PacketRow {
   funding_account_id: string | null;
 }
 
-export type NewPacket = Omit<PacketRow, 'status' | 'failure_code' | 'funded_at' | 'refund_minor' | 'refunded_at' | 'fission_of_rain_id' | 'funding_account_id'>;
+export type NewPacket = Omit<PacketRow, 'status' | 'failure_code' | 'funded_at' | 'refund_minor' | 'refunded_at' | 'fission_of_rain_id' | 'funding_account_id'> & {
+  readonly fission_of_rain_id?: string | null;
+  readonly funding_account_id?: string | null;
+};
 
 /** Inserts a packet (funding) and its shares; undefined when a live packet has the request's key. */
 export async function insertPacket(tx: TransactionSql, packet: NewPacket, shares: readonly bigint[]): Promise<PacketRow | undefined> {
   const rows = await tx<PacketRow[]>`
     INSERT INTO redpackets (id, mode, sender_user_id, to_user_id, group_id, amount_minor, share_count,
-      greeting, escrow_account_id, split_sha256, status, request_key, request_sha256, created_at, expires_at)
+      greeting, escrow_account_id, split_sha256, status, request_key, request_sha256, created_at, expires_at,
+      fission_of_rain_id, funding_account_id)
     VALUES (${packet.id}, ${packet.mode}, ${packet.sender_user_id}, ${packet.to_user_id}, ${packet.group_id},
       ${packet.amount_minor.toString()}, ${packet.share_count}, ${packet.greeting}, ${packet.escrow_account_id},
       ${packet.split_sha256}, 'funding', ${packet.request_key}, ${packet.request_sha256}, ${packet.created_at},
-      ${packet.expires_at})
+      ${packet.expires_at}, ${packet.fission_of_rain_id ?? null}, ${packet.funding_account_id ?? null})
     ON CONFLICT (sender_user_id, request_key) WHERE status <> 'failed' DO NOTHING
     RETURNING *`;
   const row = rows[0];
@@ -332,7 +336,9 @@ export async function selectPacketList(
         LEFT JOIN redpacket_shares s ON s.packet_id = p.id AND s.grabbed_by = ${userId}
       WHERE p.status NOT IN ('funding', 'failed') ${beforeClause}
         AND (p.to_user_id = ${userId}
-          OR p.group_id IN (SELECT group_id FROM social_group_members WHERE user_id = ${userId}))
+          OR p.group_id IN (SELECT group_id FROM social_group_members WHERE user_id = ${userId})
+          OR (p.fission_of_rain_id IS NOT NULL
+            AND p.sender_user_id IN (SELECT friend_id FROM social_friendships WHERE user_id = ${userId})))
       ORDER BY p.created_at DESC LIMIT ${limit}`;
   }
   if (box === 'sent') {

@@ -59,6 +59,13 @@ before(async () => {
   const packet = await asUser(t.app, a, 'POST', '/v1/redpackets', { mode: 'lucky', amountMinor: '200', count: 2, groupId: ids['group'], pin: testPin });
   assert.equal(packet.statusCode, 201, packet.body);
   ids['packet'] = packet.json<{ id: string }>().id;
+  // A rain with fission packets; A wins its one prize.
+  await t.app.rains.depositBudget(10_000n, 'authz', 'acct_system_bank_cny');
+  const operator = await t.app.operators.create({ username: 'authz', password: 'operator-pass-1', role: 'admin' });
+  const rain = await t.app.rains.schedule(operator.id, { name: 'rain', mode: 'line_cut', poolMinor: 100n, prizeCount: 1, startsAt: t.clock.now(), durationMs: 60_000, staggerMs: 0, perUserWinsMax: 1, perUserMinorMax: 100n, fissionShares: 2, fissionMinor: 200n });
+  ids['rain'] = rain.id;
+  assert.equal((await asUser(t.app, a, 'POST', `/v1/rains/${rain.id}/taps`)).json<{ won: boolean }>().won, true);
+  await t.app.rains.settleNow();
 });
 after(async () => {
   await t.close();
@@ -92,6 +99,9 @@ const probes: Probe[] = [
   { method: 'POST', pattern: '/v1/me/code-charges/:id/decline', url: () => `/v1/me/code-charges/${ids['charge'] ?? ''}/decline`, expected: 404 },
   { method: 'GET', pattern: '/v1/redpackets/:id', url: () => `/v1/redpackets/${ids['packet'] ?? ''}`, expected: 404 },
   { method: 'POST', pattern: '/v1/redpackets/:id/grab', url: () => `/v1/redpackets/${ids['packet'] ?? ''}/grab`, expected: 404 },
+  // Rains are public to every signed-in user by design (see publicByDesign); a prize is another's.
+  { method: 'POST', pattern: '/v1/rains/:id/fission', url: () => `/v1/rains/${ids['rain'] ?? ''}/fission`, body: () => ({ prizeSeq: 0 }), expected: 404 },
+  { method: 'GET', pattern: '/v1/admin/rains/:id', url: () => `/v1/admin/rains/${ids['rain'] ?? ''}`, expected: 401 },
   { method: 'GET', pattern: '/v1/admin/users/:id', url: () => `/v1/admin/users/${a.id}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id', url: () => `/v1/ledger/accounts/${a.walletAccountId}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id/statement', url: () => `/v1/ledger/accounts/${a.walletAccountId}/statement`, expected: 401 },
@@ -100,9 +110,10 @@ const probes: Probe[] = [
 
 /**
  * Routes whose parameter is meant to be read by anyone who has it: a shop's receive code is
- * printed on a QR for every payer to scan (it shows the shop's name and an order's amount only).
+ * printed on a QR for every payer to scan (it shows the shop's name and an order's amount only);
+ * a rain is open to every signed-in user (each sees and taps it as themselves).
  */
-const publicByDesign = new Set(['GET /v1/pay-targets/:code']);
+const publicByDesign = new Set(['GET /v1/pay-targets/:code', 'GET /v1/rains/:id', 'POST /v1/rains/:id/taps']);
 
 test('every route with an id parameter is walked', () => {
   const registered = t.app.routes
