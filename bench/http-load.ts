@@ -1,13 +1,15 @@
 /**
- * The load generator for `bench -- http-transfer`, run as its own process so that it does not
- * share the server's event loop. Reads a JSON plan on stdin; runs `connections` concurrent
- * keep-alive loops for `seconds`; prints one JSON line of results.
+ * The load generator for the HTTP benchmarks, run as its own process so that it does not share
+ * the server's event loop. Reads a JSON plan on stdin; runs `connections` concurrent keep-alive
+ * loops — for `seconds` (healthz, transfer), or through a fixed list of requests (sequence: each
+ * connection POSTs `path` as the users its list names, e.g. red packet grabs) — and prints one
+ * JSON line of results.
  */
 import { Agent, request } from 'node:http';
 
 interface Plan {
   readonly baseUrl: string;
-  readonly mode: 'healthz' | 'transfer';
+  readonly mode: 'healthz' | 'transfer' | 'sequence';
   readonly seconds: number;
   readonly connections: number;
   /**
@@ -17,6 +19,12 @@ interface Plan {
   readonly pairs: readonly { readonly tokens: readonly string[]; readonly toUserId: string }[];
   readonly pin: string;
   readonly runId: string;
+  /** Sequence mode: the users' tokens, the path every request POSTs, each connection's token indices. */
+  readonly tokens?: readonly string[];
+  readonly path?: string;
+  readonly sequences?: readonly (readonly number[])[];
+  /** Sequence mode: spread each connection's requests evenly over this many ms (a paced load). */
+  readonly paceMs?: number;
 }
 
 const chunks: Buffer[] = [];
@@ -26,15 +34,22 @@ const agent = new Agent({ keepAlive: true, maxSockets: plan.connections });
 const url = new URL(plan.baseUrl);
 
 function send(method: string, path: string, headers: Record<string, string>, body: string | undefined): Promise<number> {
+  return sendFor(method, path, headers, body, false).then((result) => result.status);
+}
+
+/** A request's status, and its body when asked for. */
+function sendFor(method: string, path: string, headers: Record<string, string>, body: string | undefined, keepBody: boolean): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = request({ host: url.hostname, port: url.port, method, path, agent, headers }, (res) => {
-      res.resume();
+      const chunks: Buffer[] = [];
+      if (keepBody) res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      else res.resume();
       res.on('end', () => {
-        resolve(res.statusCode ?? 0);
+        resolve({ status: res.statusCode ?? 0, body: keepBody ? Buffer.concat(chunks).toString('utf8') : '' });
       });
     });
     req.on('error', () => {
-      resolve(0);
+      resolve({ status: 0, body: '' });
     });
     if (body !== undefined) req.write(body);
     req.end();
@@ -43,11 +58,36 @@ function send(method: string, path: string, headers: Record<string, string>, bod
 
 const latencies: number[] = [];
 const statuses = new Map<number, number>();
+/** Sequence mode: per token, how many 201s it got (more than one is a duplicate grant). */
+const created = new Map<number, number>();
+let wonBodies = 0;
 const started = performance.now();
 const deadline = started + plan.seconds * 1000;
 const requestsMax = 10_000_000;
+
+async function runSequence(list: readonly number[]): Promise<void> {
+  const tokens = plan.tokens ?? [];
+  for (const [k, index] of list.entries()) {
+    if (plan.paceMs !== undefined) {
+      const due = started + (k / list.length) * plan.paceMs;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    const t0 = performance.now();
+    const { status, body } = await sendFor('POST', plan.path ?? '/', { authorization: `Bearer ${tokens[index] ?? ''}`, 'content-length': '0' }, undefined, true);
+    latencies.push(performance.now() - t0);
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    if (status === 201) created.set(index, (created.get(index) ?? 0) + 1);
+    if (status === 200 && body.includes('"won":true')) wonBodies++;
+  }
+}
+
 await Promise.all(
   Array.from({ length: plan.connections }, async (_, connection) => {
+    if (plan.mode === 'sequence') {
+      await runSequence(plan.sequences?.[connection] ?? []);
+      return;
+    }
     const pair = plan.pairs[connection % Math.max(1, plan.pairs.length)];
     for (let n = 0; n < requestsMax && performance.now() < deadline; n++) {
       const t0 = performance.now();
@@ -71,5 +111,6 @@ await Promise.all(
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-process.stdout.write(`${JSON.stringify({ requests: latencies.length, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), statuses: Object.fromEntries(statuses) })}\n`);
+const duplicates = [...created.values()].filter((count) => count > 1).length;
+process.stdout.write(`${JSON.stringify({ requests: latencies.length, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), statuses: Object.fromEntries(statuses), duplicates, wins: wonBodies })}\n`);
 agent.destroy();

@@ -6,80 +6,26 @@
  * Users are set up in bulk through SQL (setup, not measured) with real argon2 passwords, HMAC PINs
  * and session tokens; their wallets are funded through the ledger.
  */
-import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import argon2 from 'argon2';
 import { buildApp } from '../src/app.ts';
 import { systemClock } from '../src/kernel/clock.ts';
 import { loadConfig } from '../src/kernel/config.ts';
-import { connect, migrate, type Sql } from '../src/kernel/db.ts';
-import { createIdGenerator } from '../src/kernel/ids.ts';
+import { connect, migrate } from '../src/kernel/db.ts';
 import { cryptoRandom } from '../src/kernel/random.ts';
-import { hashPin, resolvePinKey } from '../src/identity/pin-key.ts';
+import { resolvePinKey } from '../src/identity/pin-key.ts';
 import { reconcile } from '../src/ledger/index.ts';
 import { bankAccountId } from '../src/payments/index.ts';
 import { openBenchDatabase } from './database.ts';
+import { errorCount, runLoad, setUpUsers } from './http-common.ts';
 
 const connections = 64;
 /** Senders per connection: the server allows a user 30 payments a minute, as a wallet should. */
 const sendersPerConnection = 64;
 const pin = '802413';
 const fundingMinor = 100_000_000n;
-
-interface LoadResult {
-  readonly requests: number;
-  readonly seconds: number;
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly statuses: Record<string, number>;
-}
-
-function runLoad(plan: object): Promise<LoadResult> {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'http-load.ts');
-  return new Promise((resolve, reject) => {
-    // The plan goes through stdin: thousands of tokens are more than one argv string may hold.
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-    child.on('error', reject);
-    child.stdin.end(JSON.stringify(plan));
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('exit', (code) => {
-      const line = output.trim().split('\n').pop() ?? '';
-      if (code !== 0 || line === '') reject(new Error(`load generator exited ${String(code)}`));
-      else resolve(JSON.parse(line) as LoadResult);
-    });
-  });
-}
-
-/** Senders and recipients with verified real names, PINs and live sessions, inserted in bulk. */
-async function setUpUsers(sql: Sql, options: { count: number; pinKey: Buffer }) {
-  const ids = createIdGenerator(systemClock, cryptoRandom);
-  const passwordHash = await argon2.hash('bench-pass-1', { type: argon2.argon2id });
-  const users = Array.from({ length: options.count }, (_, index) => {
-    const id = ids.next('usr');
-    const token = randomBytes(32).toString('base64url');
-    return { id, wallet: ids.next('acct'), mobile: `137${String(10_000_000 + index).slice(-8)}`, token, tokenSha256: createHash('sha256').update(token).digest('hex'), pinHash: hashPin(options.pinKey, id, pin) };
-  });
-  const now = new Date();
-  await sql`
-    INSERT INTO ledger_accounts (id, currency, code, owner_id, no_overdraft, created_at)
-    SELECT w, 'CNY', 'user.wallet', u, true, ${now} FROM unnest(${users.map((u) => u.wallet)}::text[], ${users.map((u) => u.id)}::text[]) AS x(w, u)`;
-  await sql`
-    INSERT INTO identity_users (id, mobile, display_name, password_hash, pin_hash, wallet_account_id, real_name, id_number_masked, real_name_verified_at, created_at)
-    SELECT u, m, 'bench', ${passwordHash}, p, w, 'Bench', '110***********0000', ${now}, ${now}
-    FROM unnest(${users.map((u) => u.id)}::text[], ${users.map((u) => u.mobile)}::text[], ${users.map((u) => u.pinHash)}::text[], ${users.map((u) => u.wallet)}::text[]) AS x(u, m, p, w)`;
-  await sql`
-    INSERT INTO identity_sessions (token_sha256, user_id, created_at, expires_at)
-    SELECT t, u, ${now}, ${new Date(now.getTime() + 86_400_000)} FROM unnest(${users.map((u) => u.tokenSha256)}::text[], ${users.map((u) => u.id)}::text[]) AS x(t, u)`;
-  return users;
-}
 
 export async function run(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
@@ -96,7 +42,7 @@ export async function run(args: string[]): Promise<void> {
     const app = await buildApp({ config, sql, clock: systemClock, random: cryptoRandom });
     const pinKey = await resolvePinKey({ configured: config.pinKey, dataDir, random: cryptoRandom });
     const senderCount = connections * sendersPerConnection;
-    const users = await setUpUsers(sql, { count: senderCount + connections, pinKey });
+    const users = await setUpUsers(sql, { count: senderCount + connections, pinKey, pin });
     const funded = await Promise.all(users.slice(0, senderCount).map((user, index) => app.ledger.transfer({ id: `bench-fund-${String(index)}`, type: 'posted', debitAccountId: bankAccountId, creditAccountId: user.wallet, amountMinor: fundingMinor, currency: 'CNY', kind: 'topup' })));
     if (funded.some((result) => result.status === 'failed')) throw new Error('funding failed');
     const baseUrl = await app.http.listen({ host: '127.0.0.1', port: 0 });
@@ -109,7 +55,7 @@ export async function run(args: string[]): Promise<void> {
     const transfer = await runLoad({ baseUrl, mode: 'transfer', seconds, connections, pairs, pin, runId: randomBytes(4).toString('hex') });
     await app.close();
     const report = await reconcile(sql);
-    const errors = (result: LoadResult): number => Object.entries(result.statuses).filter(([status]) => !status.startsWith('2')).reduce((sum, [, count]) => sum + count, 0);
+    const errors = errorCount;
     const row = (cells: string[]): string => cells.map((cell, index) => (index === 0 ? cell.padEnd(10) : cell.padStart(10))).join(' ');
     process.stdout.write(`${row(['phase', 'requests', 'rps', 'p50 ms', 'p99 ms', 'errors'])}\n`);
     for (const [name, result] of [['healthz', healthz], ['transfer', transfer]] as const) {

@@ -5,6 +5,7 @@
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   ledger: () => import('./ledger.ts'),
   'http-transfer': () => import('./http-transfer.ts'),
+  redpacket: () => import('./redpacket.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,0 +1,72 @@
+/** What the HTTP benchmarks share: users set up in bulk, and the load generator child process. */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import argon2 from 'argon2';
+import { systemClock } from '../src/kernel/clock.ts';
+import type { Sql } from '../src/kernel/db.ts';
+import { createIdGenerator } from '../src/kernel/ids.ts';
+import { cryptoRandom } from '../src/kernel/random.ts';
+import { hashPin } from '../src/identity/pin-key.ts';
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly statuses: Record<string, number>;
+  /** Sequence mode: users granted twice (201 more than once). */
+  readonly duplicates?: number;
+  /** Sequence mode: 200 answers whose body said `"won":true` (rain taps). */
+  readonly wins?: number;
+}
+
+/** Answers that were not 2xx. */
+export function errorCount(result: LoadResult): number {
+  return Object.entries(result.statuses).filter(([status]) => !status.startsWith('2')).reduce((sum, [, count]) => sum + count, 0);
+}
+
+export function runLoad(plan: object): Promise<LoadResult> {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'http-load.ts');
+  return new Promise((resolve, reject) => {
+    // The plan goes through stdin: thousands of tokens are more than one argv string may hold.
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.on('error', reject);
+    child.stdin.end(JSON.stringify(plan));
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => {
+      const line = output.trim().split('\n').pop() ?? '';
+      if (code !== 0 || line === '') reject(new Error(`load generator exited ${String(code)}`));
+      else resolve(JSON.parse(line) as LoadResult);
+    });
+  });
+}
+
+/** Senders and recipients with verified real names, PINs and live sessions, inserted in bulk. */
+export async function setUpUsers(sql: Sql, options: { count: number; pinKey: Buffer; pin: string }) {
+  const ids = createIdGenerator(systemClock, cryptoRandom);
+  const passwordHash = await argon2.hash('bench-pass-1', { type: argon2.argon2id });
+  const users = Array.from({ length: options.count }, (_, index) => {
+    const id = ids.next('usr');
+    const token = randomBytes(32).toString('base64url');
+    return { id, wallet: ids.next('acct'), mobile: `137${String(10_000_000 + index).slice(-8)}`, token, tokenSha256: createHash('sha256').update(token).digest('hex'), pinHash: hashPin(options.pinKey, id, options.pin) };
+  });
+  const now = new Date();
+  await sql`
+    INSERT INTO ledger_accounts (id, currency, code, owner_id, no_overdraft, created_at)
+    SELECT w, 'CNY', 'user.wallet', u, true, ${now} FROM unnest(${users.map((u) => u.wallet)}::text[], ${users.map((u) => u.id)}::text[]) AS x(w, u)`;
+  await sql`
+    INSERT INTO identity_users (id, mobile, display_name, password_hash, pin_hash, wallet_account_id, real_name, id_number_masked, real_name_verified_at, created_at)
+    SELECT u, m, 'bench', ${passwordHash}, p, w, 'Bench', '110***********0000', ${now}, ${now}
+    FROM unnest(${users.map((u) => u.id)}::text[], ${users.map((u) => u.mobile)}::text[], ${users.map((u) => u.pinHash)}::text[], ${users.map((u) => u.wallet)}::text[]) AS x(u, m, p, w)`;
+  await sql`
+    INSERT INTO identity_sessions (token_sha256, user_id, created_at, expires_at)
+    SELECT t, u, ${now}, ${new Date(now.getTime() + 86_400_000)} FROM unnest(${users.map((u) => u.tokenSha256)}::text[], ${users.map((u) => u.id)}::text[]) AS x(t, u)`;
+  return users;
+}
+
