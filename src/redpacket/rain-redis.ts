@@ -61,15 +61,30 @@ export class RainPool {
 
   /** Deals the prizes (in seq order, with their release instants) into the sub-pools, once. */
   async load(rainId: string, prizes: readonly { readonly amountMinor: bigint; readonly releaseMs: number }[]): Promise<void> {
-    const pools = this.pools(prizes.length);
+    await this.loadState(rainId, prizes.length, prizes.map((prize, seq) => ({ ...prize, seq })), []);
+  }
+
+  /**
+   * Loads what PostgreSQL says of a rain: its open prizes, and each winner's count and sum so far
+   * (written to their home sub-pool first, so their caps hold) — for a rain tapped on PostgreSQL
+   * before Redis was configured, or whose Redis state was lost.
+   */
+  async loadState(
+    rainId: string,
+    prizeCount: number,
+    open: readonly { readonly seq: number; readonly amountMinor: bigint; readonly releaseMs: number }[],
+    winners: readonly { readonly userId: string; readonly wins: number; readonly minor: bigint }[],
+  ): Promise<void> {
+    const pools = this.pools(prizeCount);
+    for (const winner of winners) {
+      const home = keys(rainId, homeSubPool(winner.userId, pools));
+      await this.redis.hset(home.wins, winner.userId, `${String(winner.wins)}:${String(winner.minor)}`);
+      await this.redis.expire(home.wins, keyTtlSeconds);
+    }
     await Promise.all(
       Array.from({ length: pools }, (_, pool) => {
         const k = keys(rainId, pool);
-        const items: string[] = [];
-        for (let seq = pool; seq < prizes.length; seq += pools) {
-          const prize = prizes[seq];
-          if (prize !== undefined) items.push(`${String(seq)}:${String(prize.amountMinor)}:${String(prize.releaseMs)}`);
-        }
+        const items = open.filter((prize) => prize.seq % pools === pool).map((prize) => `${String(prize.seq)}:${String(prize.amountMinor)}:${String(prize.releaseMs)}`);
         return this.redis.eval(loadScript, 2, k.prizes, k.loaded, String(keyTtlSeconds), ...items);
       }),
     );

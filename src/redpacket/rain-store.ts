@@ -72,9 +72,20 @@ export async function selectRains(db: Db, limit: number): Promise<RainRow[]> {
   return db<RainRow[]>`SELECT * FROM redpacket_rains ORDER BY starts_at DESC LIMIT ${limit}`;
 }
 
-export async function selectPrizes(db: Db, rainId: string): Promise<{ amount_minor: bigint; release_at: Date }[]> {
-  return db<{ amount_minor: bigint; release_at: Date }[]>`
-    SELECT amount_minor, release_at FROM redpacket_rain_prizes WHERE rain_id = ${rainId} ORDER BY seq`;
+/** A rain's prizes as Redis needs them: the open ones, and each winner's count and sum. */
+export async function selectPrizeState(db: Db, rainId: string) {
+  const rows = await db<{ seq: number; amount_minor: bigint; release_at: Date; won_by: string | null; refunded_at: Date | null }[]>`
+    SELECT seq, amount_minor, release_at, won_by, refunded_at FROM redpacket_rain_prizes WHERE rain_id = ${rainId} ORDER BY seq`;
+  const winners = new Map<string, { wins: number; minor: bigint }>();
+  for (const row of rows) {
+    if (row.won_by === null) continue;
+    const so = winners.get(row.won_by) ?? { wins: 0, minor: 0n };
+    winners.set(row.won_by, { wins: so.wins + 1, minor: so.minor + row.amount_minor });
+  }
+  return {
+    open: rows.filter((r) => r.won_by === null && r.refunded_at === null).map((r) => ({ seq: r.seq, amountMinor: r.amount_minor, releaseMs: r.release_at.getTime() })),
+    winners: [...winners].map(([userId, won]) => ({ userId, ...won })),
+  };
 }
 
 export interface PrizeWin {

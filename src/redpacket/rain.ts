@@ -20,7 +20,7 @@ import {
   selectCurrentRains,
   selectEndedRains,
   selectMyWins,
-  selectPrizes,
+  selectPrizeState,
   selectRain,
   selectRainSeries,
   selectRains,
@@ -236,8 +236,8 @@ export class Rains {
   private async ensureLoaded(rain: RainRow): Promise<void> {
     if (this.pool === undefined || this.loaded.has(rain.id)) return;
     if (!(await this.pool.isLoaded(rain.id, rain.prize_count))) {
-      const prizes = await selectPrizes(this.deps.sql, rain.id);
-      await this.pool.load(rain.id, prizes.map((p) => ({ amountMinor: p.amount_minor, releaseMs: p.release_at.getTime() })));
+      const state = await selectPrizeState(this.deps.sql, rain.id);
+      await this.pool.loadState(rain.id, rain.prize_count, state.open, state.winners);
     }
     this.loaded.add(rain.id);
   }

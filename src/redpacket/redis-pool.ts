@@ -142,12 +142,30 @@ export class RedisSharePool {
 
   /** Puts a packet's shares (in their stored, shuffled order) into its sub-pools, once. */
   async load(packetId: string, shares: readonly bigint[]): Promise<void> {
-    const pools = this.pools(shares.length);
+    await this.loadState(packetId, shares.length, shares.map((amountMinor, seq) => ({ seq, amountMinor })), []);
+  }
+
+  /**
+   * Loads what PostgreSQL says of a packet: its open shares, and who already holds one (marked
+   * in their home sub-pool first, so they cannot take a second) — for a packet that was grabbed
+   * on PostgreSQL before Redis was configured, or whose Redis state was lost.
+   */
+  async loadState(
+    packetId: string,
+    shareCount: number,
+    open: readonly { readonly seq: number; readonly amountMinor: bigint }[],
+    taken: readonly { readonly userId: string; readonly seq: number; readonly amountMinor: bigint; readonly grabbedAtMs: number }[],
+  ): Promise<void> {
+    const pools = this.pools(shareCount);
+    for (const grab of taken) {
+      const home = keys(packetId, homeSubPool(grab.userId, pools));
+      await this.redis.hset(home.grabbed, grab.userId, `${String(grab.seq)}:${String(grab.amountMinor)}:${String(grab.grabbedAtMs)}`);
+      await this.redis.expire(home.grabbed, keyTtlSeconds);
+    }
     await Promise.all(
       Array.from({ length: pools }, (_, pool) => {
         const k = keys(packetId, pool);
-        const items: string[] = [];
-        for (let seq = pool; seq < shares.length; seq += pools) items.push(`${String(seq)}:${String(shares[seq])}`);
+        const items = open.filter((share) => share.seq % pools === pool).map((share) => `${String(share.seq)}:${String(share.amountMinor)}`);
         return this.redis.eval(loadScript, 2, k.shares, k.loaded, String(keyTtlSeconds), ...items);
       }),
     );

@@ -37,7 +37,7 @@ import {
   selectPacketList,
   selectRefundsDue,
   selectActivePackets,
-  selectShareAmounts,
+  selectShareState,
   selectStaleFunding,
   selectUnsettled,
   type GrabListRow,
@@ -238,8 +238,10 @@ export class RedPackets {
   /** On the Redis path, the packet's shares are in its sub-pools before anyone grabs. */
   private async ensureLoaded(packet: PacketRow): Promise<void> {
     if (this.pool === undefined || this.loaded.has(packet.id)) return;
-    if (!(await this.pool.isLoaded(packet.id, packet.share_count)))
-      await this.pool.load(packet.id, await selectShareAmounts(this.deps.sql, packet.id));
+    if (!(await this.pool.isLoaded(packet.id, packet.share_count))) {
+      const state = await selectShareState(this.deps.sql, packet.id);
+      await this.pool.loadState(packet.id, packet.share_count, state.open, state.taken);
+    }
     if (this.loaded.size >= packetCacheMax) this.loaded.clear();
     this.loaded.add(packet.id);
   }

@@ -357,10 +357,14 @@ export async function selectPacketList(
     ORDER BY p.created_at DESC LIMIT ${limit}`;
 }
 
-export async function selectShareAmounts(db: Db, packetId: string): Promise<bigint[]> {
-  const rows = await db<{ amount_minor: bigint }[]>`
-    SELECT amount_minor FROM redpacket_shares WHERE packet_id = ${packetId} ORDER BY seq`;
-  return rows.map((row) => row.amount_minor);
+/** A packet's shares as Redis needs them: the open ones, and who holds the others. */
+export async function selectShareState(db: Db, packetId: string) {
+  const rows = await db<{ seq: number; amount_minor: bigint; grabbed_by: string | null; grabbed_at: Date | null; refunded_at: Date | null }[]>`
+    SELECT seq, amount_minor, grabbed_by, grabbed_at, refunded_at FROM redpacket_shares WHERE packet_id = ${packetId} ORDER BY seq`;
+  return {
+    open: rows.filter((r) => r.grabbed_by === null && r.refunded_at === null).map((r) => ({ seq: r.seq, amountMinor: r.amount_minor })),
+    taken: rows.flatMap((r) => (r.grabbed_by === null ? [] : [{ userId: r.grabbed_by, seq: r.seq, amountMinor: r.amount_minor, grabbedAtMs: r.grabbed_at?.getTime() ?? 0 }])),
+  };
 }
 
 /**
