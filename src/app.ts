@@ -150,7 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await http.register(redPacketRoutes, { prefix: '/v1', redPackets, identity, pinRateMax: config.pinRateMax, grabRateMax: config.redpacketGrabRateMax });
   await http.register(rainRoutes, { prefix: '/v1', rains, redPackets, identity, tapRateMax: config.redpacketGrabRateMax });
-  await http.register(rainAdminRoutes, { prefix: '/v1/admin', rains, operators });
+  await http.register(rainAdminRoutes, { prefix: '/v1/admin', rains, redPackets, operators });
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,

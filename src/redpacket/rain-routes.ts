@@ -61,6 +61,7 @@ const RainJson = Type.Object({
   refundMinor: Type.Union([Type.String(), Type.Null()]),
 });
 
+const AuditJson = Type.Object({ ok: Type.Boolean(), problems: Type.Array(Type.String()) });
 const WinJson = Type.Object({ prizeSeq: Type.Integer(), amountMinor: Type.String(), wonAt: Timestamp, settled: Type.Boolean() });
 const MyRainJson = Type.Intersect([RainJson, Type.Object({ myStartsAt: Timestamp, myWins: Type.Array(WinJson) })]);
 
@@ -130,6 +131,7 @@ export const rainRoutes: FastifyPluginAsyncTypebox<RainRoutesOptions> = (app, op
 
 export interface RainAdminRoutesOptions {
   readonly rains: Rains;
+  readonly redPackets: RedPackets;
   readonly operators: Operators;
 }
 
@@ -207,12 +209,13 @@ export const rainAdminRoutes: FastifyPluginAsyncTypebox<RainAdminRoutesOptions> 
         summary: 'A rain and how it paid out: won so far, and per tenth of the window (the chart)',
         tags: ['admin'],
         params: RainParams,
-        response: { 200: Type.Object({ rain: RainJson, wonCount: Type.Integer(), wonMinor: Type.String(), settledMinor: Type.String(), buckets: Type.Array(Type.Object({ bucket: Type.Integer(), wonMinor: Type.String(), wonCount: Type.Integer() })) }), ...problemResponses(400, 401, 404) },
+        response: { 200: Type.Object({ rain: RainJson, wonCount: Type.Integer(), wonMinor: Type.String(), settledMinor: Type.String(), buckets: Type.Array(Type.Object({ bucket: Type.Integer(), wonMinor: Type.String(), wonCount: Type.Integer() })), audit: AuditJson }), ...problemResponses(400, 401, 404) },
       },
     },
     async (request) => {
       const buckets = 10;
       const { rain, totals, series } = await rains.stats(request.params.id, buckets);
+      const audit = await rains.audit(rain.id);
       const byBucket = new Map(series.map((row) => [row.bucket, row]));
       return {
         rain: rainJson(rain),
@@ -220,7 +223,25 @@ export const rainAdminRoutes: FastifyPluginAsyncTypebox<RainAdminRoutesOptions> 
         wonMinor: totals.won_minor.toString(),
         settledMinor: totals.settled_minor.toString(),
         buckets: Array.from({ length: buckets }, (_, bucket) => ({ bucket, wonMinor: (byBucket.get(bucket)?.won_minor ?? 0n).toString(), wonCount: byBucket.get(bucket)?.won_count ?? 0 })),
+        audit: { ok: audit.ok, problems: [...audit.problems] },
       };
+    },
+  );
+
+  app.get(
+    '/redpackets/:id/audit',
+    {
+      onRequest: authenticate,
+      schema: {
+        summary: "A red packet's reconciliation: escrow + paid out + refunded = sent; shares sum to it; Redis agrees",
+        tags: ['admin'],
+        params: Type.Object({ id: Type.String({ pattern: idPattern('rpk') }) }),
+        response: { 200: Type.Object({ packetId: Type.String(), ok: Type.Boolean(), amountMinor: Type.String(), escrowMinor: Type.String(), paidOutMinor: Type.String(), refundedMinor: Type.String(), sharesMinor: Type.String(), problems: Type.Array(Type.String()) }), ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) => {
+      const audit = await options.redPackets.audit(request.params.id);
+      return { ...audit, amountMinor: audit.amountMinor.toString(), escrowMinor: audit.escrowMinor.toString(), paidOutMinor: audit.paidOutMinor.toString(), refundedMinor: audit.refundedMinor.toString(), sharesMinor: audit.sharesMinor.toString(), problems: [...audit.problems] };
     },
   );
   return Promise.resolve();

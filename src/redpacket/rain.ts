@@ -8,7 +8,7 @@ import type { Ledger } from '../ledger/index.ts';
 import { redPacketPayout } from '../payments/index.ts';
 import './errors.ts';
 import { splitDigest } from './model.ts';
-import { rainProblem, releaseOffsetMs, splitRain, staggerMsDefault, userStartOffsetMs, type RainMode } from './rain-model.ts';
+import { fissionSharesDefault, rainProblem, releaseOffsetMs, splitRain, staggerMsDefault, userStartOffsetMs, type RainMode } from './rain-model.ts';
 import { RainPool } from './rain-redis.ts';
 import {
   claimPrizes,
@@ -118,8 +118,9 @@ export class Rains {
   /** Schedules a rain: the pool moves from the budget into the rain's escrow, all or nothing. */
   async schedule(operatorId: string, input: ScheduleInput): Promise<RainRow> {
     const now = this.deps.clock.now();
-    const fissionShares = input.fissionShares ?? 0;
     const fissionMinor = input.fissionMinor ?? 0n;
+    // A winner hands a fission packet to up to K friends: K is 5 unless the operator says.
+    const fissionShares = input.fissionShares ?? (fissionMinor > 0n ? fissionSharesDefault : 0);
     const problem = rainProblem({ ...input, startsAtMs: input.startsAt.getTime(), nowMs: now.getTime(), fissionShares, fissionMinor });
     if (problem !== undefined) throw new DomainError(problem.code, { detail: problem.detail });
     const id = this.deps.ids.next('rain');

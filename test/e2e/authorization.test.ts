@@ -102,6 +102,7 @@ const probes: Probe[] = [
   // Rains are public to every signed-in user by design (see publicByDesign); a prize is another's.
   { method: 'POST', pattern: '/v1/rains/:id/fission', url: () => `/v1/rains/${ids['rain'] ?? ''}/fission`, body: () => ({ prizeSeq: 0 }), expected: 404 },
   { method: 'GET', pattern: '/v1/admin/rains/:id', url: () => `/v1/admin/rains/${ids['rain'] ?? ''}`, expected: 401 },
+  { method: 'GET', pattern: '/v1/admin/redpackets/:id/audit', url: () => `/v1/admin/redpackets/${ids['packet'] ?? ''}/audit`, expected: 401 },
   { method: 'GET', pattern: '/v1/admin/users/:id', url: () => `/v1/admin/users/${a.id}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id', url: () => `/v1/ledger/accounts/${a.walletAccountId}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id/statement', url: () => `/v1/ledger/accounts/${a.walletAccountId}/statement`, expected: 401 },
