@@ -3,6 +3,7 @@ import type { Clock } from '../kernel/clock.ts';
 import type { Sql, TransactionSql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
+import { batched, type Batched } from '../kernel/batch.ts';
 import './errors.ts';
 import {
   decodeCursor,
@@ -29,6 +30,7 @@ import {
   selectFriendIdsAmong,
   selectGroup,
   selectMemberIds,
+  selectMemberships,
   selectMembers,
   selectMyGroups,
   selectSeniorMember,
@@ -68,11 +70,19 @@ function toGroupSummary(row: MyGroupRow): GroupSummary {
  * member count exact and the cap race-free; a group whose last member leaves is dissolved.
  */
 export class GroupService {
-  constructor(private readonly deps: GroupServiceDeps) {}
+  /** Checks outside a transaction, from concurrent requests, share one statement (a grab stampede). */
+  private readonly memberBatch: Batched<{ readonly groupId: string; readonly userId: string }, boolean>;
+
+  constructor(private readonly deps: GroupServiceDeps) {
+    this.memberBatch = batched(async (pairs) => {
+      const found = await selectMemberships(deps.sql, pairs);
+      return pairs.map((pair) => found.has(`${pair.groupId}\n${pair.userId}`));
+    });
+  }
 
   /** Dissolved groups have no members, so this is false for them too. */
-  isGroupMember(groupId: string, userId: string, db: Db = this.deps.sql): Promise<boolean> {
-    return isMember(db, groupId, userId);
+  isGroupMember(groupId: string, userId: string, db?: Db): Promise<boolean> {
+    return db === undefined ? this.memberBatch({ groupId, userId }) : isMember(db, groupId, userId);
   }
 
   /** In joining order; the member cap bounds the list. */

@@ -122,7 +122,7 @@ export class Social {
     return selectFriendIds(db, userId, this.limits.friendCountMax);
   }
 
-  isGroupMember(groupId: string, userId: string, db: Db = this.deps.sql): Promise<boolean> {
+  isGroupMember(groupId: string, userId: string, db?: Db): Promise<boolean> {
     return this.groups.isGroupMember(groupId, userId, db);
   }
 

@@ -261,6 +261,15 @@ export async function isMember(db: Db, groupId: string, userId: string): Promise
   return rows.length === 1;
 }
 
+/** Which of many (group, user) pairs are memberships: one statement for a batch of checks. */
+export async function selectMemberships(db: Db, pairs: readonly { readonly groupId: string; readonly userId: string }[]): Promise<Set<string>> {
+  const rows = await db<{ group_id: string; user_id: string }[]>`
+    SELECT m.group_id, m.user_id FROM social_group_members m
+    JOIN unnest(${pairs.map((p) => p.groupId)}::text[], ${pairs.map((p) => p.userId)}::text[]) AS x(group_id, user_id)
+      ON m.group_id = x.group_id AND m.user_id = x.user_id`;
+  return new Set(rows.map((row) => `${row.group_id}\n${row.user_id}`));
+}
+
 /** How many groups each of `userIds` is in (users in none are absent from the map). */
 export async function countGroupsOf(
   db: Db,
