@@ -1,4 +1,5 @@
 import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { FakeClock } from '../kernel/clock.ts';
 import { nextMobile, testPassword } from './app.ts';
 import { step, type BrowserHarness } from './browser.ts';
 
@@ -94,4 +95,50 @@ export async function waitWithReloads(page: Page, locator: Locator, reloadsMax =
     }
   }
   await locator.first().waitFor({ timeout: 1000 });
+}
+
+/**
+ * Keeps the app's fake clock on real time while a test runs, for what is scheduled by the wall
+ * clock a browser reads (a rain's window): browser tests start the clock at "now", but it moves
+ * only when told. Answers the function that stops it.
+ */
+export function followRealTime(clock: FakeClock, tickMs = 20): () => void {
+  const timer = setInterval(() => {
+    clock.set(Math.max(clock.nowMs(), Date.now()));
+  }, tickMs);
+  clock.set(Math.max(clock.nowMs(), Date.now()));
+  return () => {
+    clearInterval(timer);
+  };
+}
+
+/** An operator logged into the console at /admin in a desktop-sized window. */
+export interface BrowserOperator {
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+export async function operatorInBrowser(harness: BrowserHarness, username: string, password: string): Promise<BrowserOperator> {
+  const context = await harness.browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  await step(page, `${username}-admin-login`, async () => {
+    await page.goto(`${harness.baseUrl}/admin`);
+    await page.locator('input[name=username]').fill(username);
+    await page.locator('input[name=password]').fill(password);
+    await page.getByTestId('admin-login').click();
+    await page.getByText('OK —').waitFor();
+  });
+  return { context, page };
+}
+
+/** "¥1,234.56" (the first amount in a text) → 123456 fen, for sums in tests. */
+export function fenOf(text: string): number {
+  const match = /¥([0-9,]+)\.([0-9]{2})/.exec(text);
+  if (match === null) throw new Error(`no amount in ${text}`);
+  return Number(`${(match[1] ?? '').replace(/,/g, '')}${match[2] ?? ''}`);
+}
+
+/** 123456 fen → "1,234.56", as the web app shows money. */
+export function yuanOf(fen: number): string {
+  return (fen / 100).toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

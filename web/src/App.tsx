@@ -9,6 +9,7 @@ import { HomePage } from './pages/HomePage.tsx';
 import { PayCodePage } from './pages/PayCodePage.tsx';
 import { PayPage } from './pages/PayPage.tsx';
 import { PinSetupPage } from './pages/PinSetupPage.tsx';
+import { RainPage } from './pages/RainPage.tsx';
 import { RedPacketPage } from './pages/RedPacketPage.tsx';
 import { RedPacketsPage } from './pages/RedPacketsPage.tsx';
 import { SendRedPacketPage } from './pages/SendRedPacketPage.tsx';
@@ -78,6 +79,8 @@ export function App() {
       return <RedPacketPage key={hash} myUserId={me.user.id} />;
     case 'redpacket-send':
       return <SendRedPacketPage />;
+    case 'rain':
+      return <RainPage key={hash} onDone={home} />;
     case 'home':
       return (
         <HomePage

@@ -1,4 +1,5 @@
 import { createContext, useContext, useState, type ReactNode } from 'react';
+import { ApiError, errorMessage } from './api.ts';
 
 /** zh-CN by default, English on request; the choice is remembered in localStorage. */
 export type Lang = 'zh' | 'en';
@@ -179,6 +180,32 @@ const messages = {
     rp_err_daily_limit: '未实名：今日转出已达 ¥1,000 上限',
     rp_err_friend_not_found: '对方不是你的好友',
     rp_err_group_not_found: '群聊不存在，或你不在群中',
+    rp_fission: '裂变红包',
+    rp_fissionOf: '来自「{name}」的裂变红包',
+    rp_forFriends: '裂变红包已发出，等待好友领取',
+    kind_rain_prize: '整点红包',
+    rain: '整点红包',
+    rain_none: '现在没有红包雨，整点再来',
+    rain_pool: '奖池 ¥{amount} · {count} 个红包',
+    rain_window: '{start} 至 {end}',
+    rain_caps: '每人最多抢 {count} 个，共 ¥{amount}',
+    rain_startsIn: '距开始还有',
+    rain_tap: '咻一咻',
+    rain_tapHint: '红包在整场时间里陆续落下，连续点击来抢',
+    rain_missed: '差一点，继续咻',
+    rain_soon: '马上开始…',
+    rain_capped: '本场你已抢满，把好运分给好友吧',
+    rain_over: '本场红包雨已结束',
+    rain_myTotal: '已抢到 ¥{amount}（{count} 个）',
+    rain_myWins: '我抢到的红包',
+    rain_noWins: '这场还没有抢到红包',
+    rain_fission: '分给好友：¥{amount} 裂变红包（{count} 份）',
+    rain_fissionHint: '每抢到一个红包，就能把一个活动出资的裂变红包分给好友，每位好友可领一份',
+    rain_others: '其他场次',
+    rain_err_not_found: '红包雨不存在',
+    rain_err_prize_not_found: '你没有抢到这个红包',
+    rain_err_no_fission: '本场红包雨没有裂变红包',
+    rain_err_budget: '活动预算不足',
   },
   en: {
     appName: 'qianbao',
@@ -355,6 +382,32 @@ const messages = {
     rp_err_daily_limit: 'Not verified: ¥1,000 a day may leave this wallet, and today’s is used up',
     rp_err_friend_not_found: 'Not one of your friends',
     rp_err_group_not_found: 'No such group, or you are not in it',
+    rp_fission: 'Fission packet',
+    rp_fissionOf: 'A fission packet from “{name}”',
+    rp_forFriends: 'Handed out: waiting for your friends to open it',
+    kind_rain_prize: 'Hourly rain prize',
+    rain: 'Hourly rain',
+    rain_none: 'No rain right now: come back on the hour',
+    rain_pool: 'Pool ¥{amount} · {count} prizes',
+    rain_window: '{start} to {end}',
+    rain_caps: 'Each person wins at most {count} prizes, ¥{amount} in all',
+    rain_startsIn: 'Starts in',
+    rain_tap: 'Tap!',
+    rain_tapHint: 'Prizes fall all through the rain: keep tapping',
+    rain_missed: 'Missed: keep tapping',
+    rain_soon: 'Starting in a moment…',
+    rain_capped: 'You have won all this rain allows: pass the luck on to your friends',
+    rain_over: 'This rain is over',
+    rain_myTotal: 'Won ¥{amount} ({count} prizes)',
+    rain_myWins: 'My prizes',
+    rain_noWins: 'No prize yet in this rain',
+    rain_fission: 'Hand friends a ¥{amount} fission packet ({count} shares)',
+    rain_fissionHint: 'For every prize you win you may hand your friends a packet the campaign pays for; each friend opens one share',
+    rain_others: 'Other rains',
+    rain_err_not_found: 'No such rain',
+    rain_err_prize_not_found: 'You did not win this prize',
+    rain_err_no_fission: 'This rain hands out no fission packets',
+    rain_err_budget: 'The campaign budget is too small',
   },
 } as const;
 
@@ -366,6 +419,12 @@ export function fill(template: string, values: Readonly<Record<string, string | 
     const value = values[name];
     return value === undefined ? slot : String(value);
   });
+}
+
+/** A problem in the app's language, by its code in `keys`; codes not there show the server's detail. */
+export function problemText(t: (key: MessageKey) => string, caught: unknown, keys: Readonly<Record<string, MessageKey>>): string {
+  const key = caught instanceof ApiError ? keys[caught.problem.code] : undefined;
+  return key === undefined ? errorMessage(caught) : t(key);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { api, ApiError, errorMessage } from './api.ts';
-import type { MessageKey } from './i18n.tsx';
+import { api, ApiError } from './api.ts';
+import { fill, problemText, type MessageKey } from './i18n.tsx';
 
 /** Red packets as the web app reads them (GET/POST /v1/redpackets…); money is a digit string of fen. */
 export type PacketMode = 'lucky' | 'fixed';
@@ -32,7 +32,9 @@ export interface Packet {
   readonly sender: { readonly userId: string; readonly displayName: string };
   readonly to:
     | { readonly type: 'user'; readonly userId: string; readonly displayName: string }
-    | { readonly type: 'group'; readonly groupId: string; readonly name: string };
+    | { readonly type: 'group'; readonly groupId: string; readonly name: string }
+    /** A fission packet: a rain's winner hands it to their friends (the campaign pays); `name` is the rain's. */
+    | { readonly type: 'fission'; readonly rainId: string; readonly name: string };
   readonly amountMinor: string;
   readonly shareCount: number;
   readonly greeting: string;
@@ -56,7 +58,7 @@ export interface PacketListItem {
   readonly shareCount: number;
   readonly greeting: string;
   readonly state: 'active' | 'expired' | 'refunded';
-  readonly toType: 'user' | 'group';
+  readonly toType: 'user' | 'group' | 'fission';
   readonly myAmountMinor: string | null;
   readonly createdAt: string;
 }
@@ -130,10 +132,18 @@ export async function openPacket(id: string): Promise<OpenOutcome> {
   }
 }
 
-/** May I open this packet now? Not when it is closed, and not a 1:1 packet I sent (my friend opens it). */
+/**
+ * May I open this packet now? Not when it is closed, and not a 1:1 or fission packet I sent (my
+ * friends open it); my own group packets I may.
+ */
 export function canOpen(packet: Packet, myUserId: string): boolean {
   if (packet.state !== 'active' || packet.mine !== null) return false;
-  return !(packet.to.type === 'user' && packet.sender.userId === myUserId);
+  return packet.to.type === 'group' || packet.sender.userId !== myUserId;
+}
+
+/** Where a fission packet came from: 来自「rain」的裂变红包, or just 裂变红包 when the name is not known. */
+export function fissionLabel(t: (key: MessageKey) => string, rainName: string): string {
+  return rainName === '' ? t('rp_fission') : fill(t('rp_fissionOf'), { name: rainName });
 }
 
 const problemKeys: Readonly<Record<string, MessageKey>> = {
@@ -159,8 +169,7 @@ const problemKeys: Readonly<Record<string, MessageKey>> = {
 
 /** A red packet problem in the app's language; codes it does not know show the server's detail. */
 export function packetProblemText(t: (key: MessageKey) => string, caught: unknown): string {
-  const key = caught instanceof ApiError ? problemKeys[caught.problem.code] : undefined;
-  return key === undefined ? errorMessage(caught) : t(key);
+  return problemText(t, caught, problemKeys);
 }
 
 /** What is wrong with a packet's shape before it is sent, in the server's precedence order. */

@@ -12,8 +12,9 @@ export type Route =
   | 'shop'
   | 'redpackets'
   | 'redpacket'
-  | 'redpacket-send';
-const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends', 'groups', 'pay', 'paycode', 'shop', 'redpackets', 'redpacket', 'redpacket-send'];
+  | 'redpacket-send'
+  | 'rain';
+const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends', 'groups', 'pay', 'paycode', 'shop', 'redpackets', 'redpacket', 'redpacket-send', 'rain'];
 
 function hashParts(): [string, string] {
   const [name = '', query = ''] = window.location.hash.replace(/^#\/?/, '').split('?', 2);

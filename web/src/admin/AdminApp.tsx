@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, ApiError, formatYuan, errorMessage } from '../api.ts';
+import { RainsAdmin } from './RainsAdmin.tsx';
 
 /**
  * The operator console at /admin: its own log-in (operator accounts, not wallet users), the
- * ledger's totals read in one snapshot, reconciliation status, user search and transfer search.
+ * ledger's totals read in one snapshot, reconciliation status, user search, transfer search, and
+ * the hourly rains (the campaign budget, scheduling, one rain paying out).
  * English only: operators work in one language here.
  */
 interface Operator {
@@ -153,6 +155,7 @@ function Dashboard({ operator, onLogout }: { operator: Operator; onLogout: () =>
         </form>
         <table><tbody>{transfers.map((x) => <tr key={x.seq}><td>{x.seq}</td><td>{x.kind}</td><td>{x.type}</td><td>{formatYuan(x.amountMinor)}</td><td title={x.id}>{x.id.slice(0, 16)}</td></tr>)}</tbody></table>
       </section>
+      <RainsAdmin canMoveMoney={operator.role !== 'viewer'} />
     </main>
   );
 }

@@ -8,6 +8,12 @@ export function ModeBadge({ mode }: { mode: PacketMode }) {
   return <span className="badge" data-testid="rp-mode">{mode === 'lucky' ? t('rp_mode_lucky') : t('rp_mode_fixed')}</span>;
 }
 
+/** A fission packet's badge: 裂变 (a rain's winner handed it on; the campaign pays). */
+export function FissionBadge() {
+  const { t } = useI18n();
+  return <span className="badge gold" data-testid="rp-fission">{t('rp_fission')}</span>;
+}
+
 /**
  * A red envelope: whose it is, the greeting and a big 開. Once opened it shows what came of it:
  * my share big (and whether it is in the wallet yet), 手慢了 when every share was taken, or expired.

@@ -21,7 +21,7 @@ interface Bill {
   readonly redPacketId: string | null;
 }
 
-const kinds = ['p2p', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'shop', 'refund', 'topup', 'withdraw'] as const;
+const kinds = ['p2p', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'rain_prize', 'shop', 'refund', 'topup', 'withdraw'] as const;
 
 /**
  * Money in shows +: income, and of the neutral moves a top-up (into the wallet) and a shop
@@ -89,6 +89,7 @@ const kindKeys: Readonly<Record<string, MessageKey>> = {
   redpacket: 'kind_redpacket',
   redpacket_grab: 'kind_redpacket_grab',
   redpacket_refund: 'kind_redpacket_refund',
+  rain_prize: 'kind_rain_prize',
 };
 
 export function kindLabel(t: (key: MessageKey) => string, kind: string): string {

@@ -14,6 +14,7 @@ const tiles: readonly { key: MessageKey; icon: string; route?: Route }[] = [
   { key: 'friends', icon: '👥', route: 'friends' },
   { key: 'groups', icon: '💬', route: 'groups' },
   { key: 'redPackets', icon: '🧧', route: 'redpackets' },
+  { key: 'rain', icon: '⏰', route: 'rain' },
   { key: 'fortune', icon: '福' },
   { key: 'forest', icon: '🌳' },
   { key: 'wealth', icon: '📈' },

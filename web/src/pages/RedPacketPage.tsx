@@ -1,14 +1,14 @@
 import { useCallback, useEffect, useState } from 'react';
 import { formatYuan } from '../api.ts';
-import { ModeBadge, RedEnvelope } from '../components/RedEnvelope.tsx';
+import { FissionBadge, ModeBadge, RedEnvelope } from '../components/RedEnvelope.tsx';
 import { SplitRules } from '../components/SplitRules.tsx';
 import { fill, useI18n, type MessageKey } from '../i18n.tsx';
-import { canOpen, fetchPacket, openPacket, packetProblemText, type OpenOutcome, type Packet, type PacketState } from '../redpacket.ts';
+import { canOpen, fetchPacket, fissionLabel, openPacket, packetProblemText, type OpenOutcome, type Packet, type PacketState } from '../redpacket.ts';
 import { hashParam, navigate } from '../router.ts';
+import { useBoundedPoll } from '../timers.ts';
 
 /** A share reaches the wallet within a second or two; the page looks again this often, this many times. */
-const settlePollMs = 1000;
-const settlePollCountMax = 15;
+const settlePoll = { everyMs: 1000, countMax: 15 } as const;
 
 const stateKeys: Readonly<Record<PacketState, MessageKey>> = {
   funding: 'rp_state_funding',
@@ -44,18 +44,7 @@ export function RedPacketPage({ myUserId }: { myUserId: string }) {
 
   // After a grab, look again until the share is in the wallet (bounded: the page says so meanwhile).
   const isSettling = packet?.mine?.settled === false;
-  useEffect(() => {
-    if (!isSettling) return;
-    let polls = 0;
-    const timer = window.setInterval(() => {
-      polls += 1;
-      if (polls >= settlePollCountMax) window.clearInterval(timer);
-      void load();
-    }, settlePollMs);
-    return () => {
-      window.clearInterval(timer);
-    };
-  }, [isSettling, load]);
+  useBoundedPoll(isSettling, load, settlePoll);
 
   async function open() {
     setIsOpening(true);
@@ -98,15 +87,17 @@ function PacketDetails({ packet, myUserId }: { packet: Packet; myUserId: string 
   const { t } = useI18n();
   const [isShowingRules, setIsShowingRules] = useState(false);
   const isSender = packet.sender.userId === myUserId;
-  const targetName = packet.to.type === 'group' ? packet.to.name : packet.to.displayName;
-  const isWaitingForFriend = isSender && packet.to.type === 'user' && packet.state === 'active';
+  const to = packet.to;
+  const targetLine = to.type === 'fission' ? fissionLabel(t, to.name) : fill(t('rp_sentTo'), { name: to.type === 'group' ? to.name : to.displayName });
+  const isWaitingForFriend = isSender && to.type !== 'group' && packet.state === 'active';
   return (
     <section className="card" data-testid="packet-details">
       <h2 className="packet-title">
         {fill(t('rp_packetOf'), { name: packet.sender.displayName })} <ModeBadge mode={packet.mode} />
+        {to.type === 'fission' && <> <FissionBadge /></>}
       </h2>
       <p className="packet-greeting" data-testid="packet-greeting">{packet.greeting}</p>
-      <p className="muted">{fill(t('rp_sentTo'), { name: targetName })} · {new Date(packet.createdAt).toLocaleString()}</p>
+      <p className="muted" data-testid="packet-to">{targetLine} · {new Date(packet.createdAt).toLocaleString()}</p>
       <div className="packet-total" data-testid="packet-total">¥{formatYuan(packet.amountMinor)}</div>
       {packet.mine !== null && (
         <p className="packet-mine" data-testid="packet-mine">{fill(t('rp_myShare'), { amount: formatYuan(packet.mine.amountMinor) })}</p>
@@ -115,7 +106,7 @@ function PacketDetails({ packet, myUserId }: { packet: Packet; myUserId: string 
         {t(stateKeys[packet.state])}
         {isSender && packet.refundMinor !== null && <> · {fill(t('rp_refunded'), { amount: formatYuan(packet.refundMinor) })}</>}
       </p>
-      {isWaitingForFriend && <p className="muted">{t('rp_forFriend')}</p>}
+      {isWaitingForFriend && <p className="muted">{to.type === 'fission' ? t('rp_forFriends') : t('rp_forFriend')}</p>}
       <p className="muted" data-testid="packet-grabbed">
         {fill(t('rp_grabbed'), {
           count: packet.grabbedCount,

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { formatYuan } from '../api.ts';
-import { ModeBadge } from '../components/RedEnvelope.tsx';
+import { FissionBadge, ModeBadge } from '../components/RedEnvelope.tsx';
 import { fill, useI18n, type MessageKey } from '../i18n.tsx';
-import { boxes, fetchBox, packetProblemText, type Box, type PacketListItem } from '../redpacket.ts';
+import { boxes, fetchBox, fissionLabel, packetProblemText, type Box, type PacketListItem } from '../redpacket.ts';
 import { navigate } from '../router.ts';
 
 const boxKeys: Readonly<Record<Box, MessageKey>> = { inbox: 'rp_inbox', sent: 'rp_sent', received: 'rp_received' };
@@ -72,6 +72,18 @@ export function RedPacketsPage({ onDone }: { onDone: () => void }) {
   );
 }
 
+/** Whom a packet in a box was for, before its time: the group, my friend (in Sent), or the rain a fission packet came from. */
+function targetText(t: (key: MessageKey) => string, packet: PacketListItem, box: Box): string {
+  switch (packet.toType) {
+    case 'group':
+      return `${packet.targetName} · `;
+    case 'fission':
+      return `${fissionLabel(t, packet.targetName)} · `;
+    case 'user':
+      return box === 'sent' ? `${fill(t('rp_sentTo'), { name: packet.targetName })} · ` : '';
+  }
+}
+
 /** One packet in a box: the envelope's face on the left; 开, my share, or the total on the right. */
 function PacketRow({ packet, box }: { packet: PacketListItem; box: Box }) {
   const { t } = useI18n();
@@ -86,10 +98,11 @@ function PacketRow({ packet, box }: { packet: PacketListItem; box: Box }) {
         <span>
           <span className="packet-from">
             {fill(t('rp_packetOf'), { name: packet.senderName })} <ModeBadge mode={packet.mode} />
+            {packet.toType === 'fission' && <> <FissionBadge /></>}
           </span>
           <span className="packet-line">{packet.greeting}</span>
           <small className="muted">
-            {packet.toType === 'group' ? `${packet.targetName} · ` : box === 'sent' ? `${fill(t('rp_sentTo'), { name: packet.targetName })} · ` : ''}
+            {targetText(t, packet, box)}
             {new Date(packet.createdAt).toLocaleString()}
           </small>
         </span>
