@@ -2,6 +2,7 @@ import type { App } from '../app.ts';
 import type { Sql } from '../kernel/db.ts';
 import { formatMinor } from '../kernel/money.ts';
 import type { Random } from '../kernel/random.ts';
+import { bankAccountId } from '../payments/index.ts';
 
 /**
  * Demo data for a newcomer: on an empty database `npm start` creates two users with balances and
@@ -12,6 +13,8 @@ import type { Random } from '../kernel/random.ts';
  */
 export const demoPassword = 'demo-pass-1';
 export const demoPin = '802413';
+export const demoPacketMinor = 666n;
+export const demoBudgetMinor = 1_000_000n;
 const demoShopName = '小红面馆 Bob\'s Noodles';
 const demoShopPaymentMinor = 3_200n;
 const demoShopRefundMinor = 500n;
@@ -45,7 +48,14 @@ export async function seedDemoIfEmpty(app: App, sql: Sql, random: Random): Promi
     const shop = await app.shops.myShop(bob.id);
     const paid = await app.shops.pay(alice, { code: shop.receiveCode, amountMinor: demoShopPaymentMinor, pin: demoPin, requestKey: 'demo-shop-1' });
     await app.shops.refund(bob, { paymentId: paid.bill.id, amountMinor: demoShopRefundMinor, requestKey: 'demo-refund-1' });
+    // Friends in a family group, with a lucky red packet from Alice waiting for Bob to open.
+    const request = await app.social.sendFriendRequest(alice.id, { userId: bob.id });
+    await app.social.acceptFriendRequest(bob.id, request.request.id);
+    const group = await app.social.groups.createGroup(alice.id, { name: '家人群 Family', memberIds: [bob.id] });
+    await app.redPackets.send(alice, { mode: 'lucky', amountMinor: demoPacketMinor, count: 2, groupId: group.id, greeting: '恭喜发财 Happy new year', pin: demoPin, requestKey: 'demo-packet-1' });
   }
+  // A campaign budget, so the console can schedule an hourly rain at once.
+  await app.rains.depositBudget(demoBudgetMinor, 'demo-budget-1', bankAccountId);
   const operatorPassword = Buffer.from(random.bytes(12)).toString('base64url');
   await app.operators.create({ username: 'admin', password: operatorPassword, role: 'admin', displayName: 'Demo admin' });
   return { users: people.map(({ name, mobile }) => ({ name, mobile })), operator: { username: 'admin', password: operatorPassword } };
@@ -57,7 +67,8 @@ export function describeSeed(seed: DemoSeed, baseUrl: string): string {
     '  Demo data created. Open ' + baseUrl + ' and log in as:',
     ...seed.users.map((user) => `    ${user.name}: mobile ${user.mobile}, password ${demoPassword}, payment PIN ${demoPin}`),
     `  Operator console: ${baseUrl}/admin — username ${seed.operator.username}, password ${seed.operator.password}`,
-    `  (balances: ¥${formatMinor(100_000n - 8_880n + 2_000n - demoShopPaymentMinor + demoShopRefundMinor)} and ¥${formatMinor(50_000n + 8_880n - 2_000n)}; Bob's shop "${demoShopName}" holds ¥${formatMinor(demoShopPaymentMinor - demoShopRefundMinor)})`,
+    `  (balances: ¥${formatMinor(100_000n - 8_880n + 2_000n - demoShopPaymentMinor + demoShopRefundMinor - demoPacketMinor)} and ¥${formatMinor(50_000n + 8_880n - 2_000n)}; Bob's shop "${demoShopName}" holds ¥${formatMinor(demoShopPaymentMinor - demoShopRefundMinor)})`,
+    `  Alice sent a lucky red packet to the family group: log in as Bob to open it. The campaign budget holds ¥${formatMinor(demoBudgetMinor)} for rains.`,
     '',
   ];
   return lines.join('\n');

@@ -18,21 +18,25 @@ after(async () => {
   await t.close();
 });
 
-test('an empty database gets two users, balances, bills, a shop and an operator; a second start adds nothing', async () => {
+test('an empty database gets two users, balances, bills, a shop, a red packet to open, a campaign budget and an operator; a second start adds nothing', async () => {
   const seed = await seedDemoIfEmpty(t.app, t.db.sql, new SeededRandom(3));
   assert.ok(seed);
   assert.equal(seed.users.length, 2);
   const alice = await t.app.identity.findByMobile('13800000001');
   const bob = await t.app.identity.findByMobile('13800000002');
   assert.ok(alice && bob);
-  assert.equal((await t.app.ledger.getAccount(alice.walletAccountId))?.balanceMinor, 93_120n - 3_200n + 500n);
+  assert.equal((await t.app.ledger.getAccount(alice.walletAccountId))?.balanceMinor, 93_120n - 3_200n + 500n - 666n);
   assert.equal((await t.app.ledger.getAccount(bob.walletAccountId))?.balanceMinor, 56_880n);
   const bills = await t.app.payments.listBills(bob.id, { limit: 20 });
   assert.ok(bills.bills.length >= 3);
   const shop = await t.app.shops.myShop(bob.id);
   assert.equal(shop.balanceMinor, 2_700n);
   const aliceKinds = (await t.app.payments.listBills(alice.id, { limit: 20 })).bills.map((bill) => bill.kind);
-  assert.ok(aliceKinds.includes('shop') && aliceKinds.includes('refund'), aliceKinds.join());
+  assert.ok(aliceKinds.includes('shop') && aliceKinds.includes('refund') && aliceKinds.includes('redpacket'), aliceKinds.join());
+  const inbox = await t.app.redPackets.list(bob.id, 'inbox', { limit: 10 });
+  assert.equal(inbox.length, 1);
+  assert.equal(inbox[0]?.my_amount_minor, null);
+  assert.equal(await t.app.rains.budgetBalance(), 1_000_000n);
   const login = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { mobile: '13800000001', password: demoPassword } });
   assert.equal(login.statusCode, 200);
   const admin = await t.app.inject({ method: 'POST', url: '/v1/admin/auth/login', payload: { username: 'admin', password: seed.operator.password } });
