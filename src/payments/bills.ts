@@ -45,6 +45,8 @@ export interface Bill {
   readonly completedAt: Date | null;
   /** The red packet a redpacket* bill belongs to: its details open from the bill. */
   readonly redPacketId: string | null;
+  /** The rain a rain_prize bill was won in. */
+  readonly rainId: string | null;
 }
 
 export interface BillQuery {
@@ -114,6 +116,7 @@ export function toBill(row: BillRow): Bill {
     createdAt: row.created_at,
     completedAt: row.completed_at,
     redPacketId: row.redpacket_id,
+    rainId: row.rain_id,
   };
 }
 

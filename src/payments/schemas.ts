@@ -141,6 +141,7 @@ export const BillJson = Type.Object({
   createdAt: Timestamp,
   completedAt: Type.Union([Timestamp, Type.Null()]),
   redPacketId: NullableString,
+  rainId: NullableString,
 });
 export type BillJson = Static<typeof BillJson>;
 export const BillPageJson = Type.Object({
@@ -188,6 +189,7 @@ export function toBillJson(bill: Bill): BillJson {
     createdAt: bill.createdAt.toISOString(),
     completedAt: bill.completedAt?.toISOString() ?? null,
     redPacketId: bill.redPacketId,
+    rainId: bill.rainId,
   };
 }
 

@@ -572,5 +572,6 @@ function directBillRow(payment: NewPayment, bill: NewBill): BillRow {
     created_at: payment.created_at,
     completed_at: payment.created_at,
     redpacket_id: payment.redpacket_id,
+    rain_id: payment.rain_id,
   };
 }

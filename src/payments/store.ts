@@ -80,6 +80,7 @@ export interface BillRow {
   created_at: Date;
   completed_at: Date | null;
   redpacket_id: string | null;
+  rain_id: string | null;
 }
 
 export interface BillFilter {
@@ -373,7 +374,7 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 const billColumns = (db: Db) => db`
   b.payment_id, b.direction, b.kind, b.amount_minor, p.currency, p.status, p.memo,
   b.counterparty_user_id, b.counterparty_name, b.counterparty_mobile_masked, p.card_id, c.bank,
-  c.last4, p.ledger_transfer_id, b.created_at, p.completed_at, p.redpacket_id`;
+  c.last4, p.ledger_transfer_id, b.created_at, p.completed_at, p.redpacket_id, p.rain_id`;
 
 /**
  * Which payments a user sees as bills: succeeded ones, and the still-pending ones they initiated.

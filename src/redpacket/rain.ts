@@ -192,7 +192,12 @@ export class Rains {
     return new Date(rain.starts_at.getTime() + userStartOffsetMs(rain.id, userId, rain.stagger_ms));
   }
 
-  myWins(rainId: string, userId: string) {
+  /** A user's wins, including any taken on Redis a moment ago (their records are synced first). */
+  async myWins(rainId: string, userId: string) {
+    if (this.pool !== undefined) {
+      const rain = await this.get(rainId);
+      await this.syncRain(rain.id, rain.prize_count);
+    }
     return selectMyWins(this.deps.sql, rainId, userId);
   }
 

@@ -327,10 +327,11 @@ export async function selectPacketList(
   const names = db`
     JOIN identity_users u ON u.id = p.sender_user_id
     LEFT JOIN social_groups g ON g.id = p.group_id
-    LEFT JOIN identity_users f ON f.id = p.to_user_id`;
+    LEFT JOIN identity_users f ON f.id = p.to_user_id
+    LEFT JOIN redpacket_rains r ON r.id = p.fission_of_rain_id`;
   if (box === 'inbox') {
     return db<PacketListRow[]>`
-      SELECT p.*, u.display_name AS sender_name, coalesce(g.name, f.display_name, '') AS target_name,
+      SELECT p.*, u.display_name AS sender_name, coalesce(g.name, f.display_name, r.name, '') AS target_name,
         s.amount_minor AS my_amount_minor
       FROM redpackets p ${names}
         LEFT JOIN redpacket_shares s ON s.packet_id = p.id AND s.grabbed_by = ${userId}
@@ -343,14 +344,14 @@ export async function selectPacketList(
   }
   if (box === 'sent') {
     return db<PacketListRow[]>`
-      SELECT p.*, u.display_name AS sender_name, coalesce(g.name, f.display_name, '') AS target_name,
+      SELECT p.*, u.display_name AS sender_name, coalesce(g.name, f.display_name, r.name, '') AS target_name,
         NULL::int8 AS my_amount_minor
       FROM redpackets p ${names}
       WHERE p.sender_user_id = ${userId} AND p.status <> 'failed' ${beforeClause}
       ORDER BY p.created_at DESC LIMIT ${limit}`;
   }
   return db<PacketListRow[]>`
-    SELECT p.*, u.display_name AS sender_name, coalesce(g.name, f.display_name, '') AS target_name,
+    SELECT p.*, u.display_name AS sender_name, coalesce(g.name, f.display_name, r.name, '') AS target_name,
       s.amount_minor AS my_amount_minor
     FROM redpacket_shares s JOIN redpackets p ON p.id = s.packet_id ${names}
     WHERE s.grabbed_by = ${userId} ${beforeClause}

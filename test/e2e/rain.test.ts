@@ -112,8 +112,9 @@ for (const path of grabPaths()) {
       await settleAll(t.app);
       await t.app.rains.settleNow();
       for (const user of users) assert.equal(await balanceMinor(t.app, user.walletAccountId), (won.get(user.id) ?? []).reduce((a, b) => a + b, 0n));
-      const [bill] = (await asUser(t.app, users.find((u) => won.has(u.id)) as TestUser, 'GET', '/v1/bills?kind=rain_prize')).json<{ bills: { direction: string; counterparty: { displayName: string } }[] }>().bills;
+      const [bill] = (await asUser(t.app, users.find((u) => won.has(u.id)) as TestUser, 'GET', '/v1/bills?kind=rain_prize')).json<{ bills: { direction: string; rainId: string; counterparty: { displayName: string } }[] }>().bills;
       assert.equal(bill?.direction, 'income');
+      assert.equal(bill.rainId, rainId);
       assert.equal(bill.counterparty.displayName, '整点红包');
 
       await Promise.all([t.app.rains.sweepEnded(), t.app.rains.sweepEnded()]);
@@ -141,6 +142,9 @@ for (const path of grabPaths()) {
       const stranger = await newUser(t.app);
       const result = (await tap(winner, rainId)).json<{ won: boolean; prizeSeq: number }>();
       assert.equal(result.won, true);
+      // The win is in the winner's view at once, on either path.
+      const seen = (await asUser(t.app, winner, 'GET', `/v1/rains/${rainId}`)).json<RainJson>();
+      assert.deepEqual(seen.myWins.map((w) => w.prizeSeq), [result.prizeSeq]);
       const budgetBefore = await balanceMinor(t.app, campaignBudgetAccountId);
       expectProblem(await asUser(t.app, winner, 'POST', `/v1/rains/${rainId}/fission`, { prizeSeq: 7 }), 404, 'rain.prize_not_found');
       expectProblem(await asUser(t.app, stranger, 'POST', `/v1/rains/${rainId}/fission`, { prizeSeq: result.prizeSeq }), 404, 'rain.prize_not_found');
@@ -161,8 +165,9 @@ for (const path of grabPaths()) {
         assert.equal((await grab(t.app, friend, packet.id)).statusCode, 200);
         opened += BigInt(first.json<{ amountMinor: string }>().amountMinor);
       }
-      const inbox = (await asUser(t.app, friends[0] as TestUser, 'GET', '/v1/redpackets?box=inbox')).json<{ packets: { id: string; toType: string }[] }>().packets;
+      const inbox = (await asUser(t.app, friends[0] as TestUser, 'GET', '/v1/redpackets?box=inbox')).json<{ packets: { id: string; toType: string; targetName: string }[] }>().packets;
       assert.equal(inbox.find((p) => p.id === packet.id)?.toType, 'fission');
+      assert.equal(inbox.find((p) => p.id === packet.id)?.targetName, '裂变雨');
       await settleAll(t.app);
       t.clock.advance(24 * 3600_000);
       await t.app.runMaintenance();
