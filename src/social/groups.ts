@@ -69,9 +69,18 @@ function toGroupSummary(row: MyGroupRow): GroupSummary {
  * along friendships. The group row is locked for every change of membership, which keeps the
  * member count exact and the cap race-free; a group whose last member leaves is dissolved.
  */
+/**
+ * How long a "yes, a member" answer is reused. This process forgets it at once when the member
+ * leaves (every membership change goes through this service); another process's leave reaches
+ * this one within this bound. Only membership is cached, never its absence.
+ */
+const memberCacheMs = 10_000;
+const memberCacheMax = 200_000;
+
 export class GroupService {
   /** Checks outside a transaction, from concurrent requests, share one statement (a grab stampede). */
   private readonly memberBatch: Batched<{ readonly groupId: string; readonly userId: string }, boolean>;
+  private readonly memberCache = new Map<string, number>();
 
   constructor(private readonly deps: GroupServiceDeps) {
     this.memberBatch = batched(async (pairs) => {
@@ -81,8 +90,17 @@ export class GroupService {
   }
 
   /** Dissolved groups have no members, so this is false for them too. */
-  isGroupMember(groupId: string, userId: string, db?: Db): Promise<boolean> {
-    return db === undefined ? this.memberBatch({ groupId, userId }) : isMember(db, groupId, userId);
+  async isGroupMember(groupId: string, userId: string, db?: Db): Promise<boolean> {
+    if (db !== undefined) return isMember(db, groupId, userId);
+    const key = `${groupId}\n${userId}`;
+    const nowMs = this.deps.clock.nowMs();
+    if ((this.memberCache.get(key) ?? 0) > nowMs) return true;
+    const member = await this.memberBatch({ groupId, userId });
+    if (member) {
+      if (this.memberCache.size >= memberCacheMax) this.memberCache.clear();
+      this.memberCache.set(key, nowMs + memberCacheMs);
+    }
+    return member;
   }
 
   /** In joining order; the member cap bounds the list. */
@@ -166,6 +184,13 @@ export class GroupService {
    * member to leave dissolves it.
    */
   async leaveGroup(userId: string, groupId: string): Promise<LeaveResult> {
+    const result = await this.leave(userId, groupId);
+    // After the commit: a check racing the leave cannot put the old answer back.
+    this.memberCache.delete(`${groupId}\n${userId}`);
+    return result;
+  }
+
+  private leave(userId: string, groupId: string): Promise<LeaveResult> {
     return this.deps.sql.begin(async (tx) => {
       const group = await this.lockOwnGroup(tx, groupId, userId);
       assert(

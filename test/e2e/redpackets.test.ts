@@ -81,6 +81,14 @@ for (const path of grabPaths()) {
 
         const stranger = await newUser(t.app);
         expectProblem(await grab(t.app, stranger, sent.id), 404, 'redpacket.not_found');
+        // A member who leaves the group can no longer see or grab its packets, at once.
+        const leaver = await newUser(t.app);
+        await befriend(t.app, alice, leaver);
+        await t.app.social.groups.inviteMember(alice.id, groupId, leaver.id);
+        const seenBefore = await asUser(t.app, leaver, 'GET', `/v1/redpackets/${sent.id}`);
+        assert.equal(seenBefore.statusCode, 200, seenBefore.body);
+        await t.app.social.groups.leaveGroup(leaver.id, groupId);
+        expectProblem(await grab(t.app, leaver, sent.id), 404, 'redpacket.not_found');
         expectProblem(
           await asUser(t.app, stranger, 'GET', `/v1/redpackets/${sent.id}`),
           404,
