@@ -21,6 +21,7 @@ import { adminRoutes, Operators } from './operator/index.ts';
 import { ledgerRoutes } from './ledger/routes.ts';
 import { PayCodes, payCodesRoutes, Payments, paymentsRoutes, Shops, shopsRoutes } from './payments/index.ts';
 import { Rains, rainAdminRoutes, rainRoutes, RedPackets, redPacketRoutes } from './redpacket/index.ts';
+import { Campaigns } from './marketing/campaigns.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -46,6 +47,8 @@ export interface App {
   readonly social: Social;
   readonly redPackets: RedPackets;
   readonly rains: Rains;
+  /** The marketing engine's campaign definitions (no routes yet: issue 5 continues). */
+  readonly campaigns: Campaigns;
   readonly operators: Operators;
   readonly idempotency: IdempotencyStore;
   readonly metrics: Metrics;
@@ -180,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     social,
     redPackets,
     rains,
+    campaigns: new Campaigns({ sql, clock, ids }),
     operators,
     idempotency,
     metrics,
