@@ -22,6 +22,7 @@ import { ledgerRoutes } from './ledger/routes.ts';
 import { PayCodes, payCodesRoutes, Payments, paymentsRoutes, Shops, shopsRoutes } from './payments/index.ts';
 import { Rains, rainAdminRoutes, rainRoutes, RedPackets, redPacketRoutes } from './redpacket/index.ts';
 import { Campaigns } from './marketing/campaigns.ts';
+import { campaignRoutes } from './marketing/routes.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -47,7 +48,7 @@ export interface App {
   readonly social: Social;
   readonly redPackets: RedPackets;
   readonly rains: Rains;
-  /** The marketing engine's campaign definitions (no routes yet: issue 5 continues). */
+  /** The marketing engine's campaign definitions (operator routes; checkout comes next). */
   readonly campaigns: Campaigns;
   readonly operators: Operators;
   readonly idempotency: IdempotencyStore;
@@ -154,6 +155,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await http.register(redPacketRoutes, { prefix: '/v1', redPackets, identity, pinRateMax: config.pinRateMax, grabRateMax: config.redpacketGrabRateMax });
   await http.register(rainRoutes, { prefix: '/v1', rains, redPackets, identity, tapRateMax: config.redpacketGrabRateMax });
   await http.register(rainAdminRoutes, { prefix: '/v1/admin', rains, redPackets, operators });
+  const campaigns = new Campaigns({ sql, clock, ids });
+  await http.register(campaignRoutes, { prefix: '/v1/admin', campaigns, operators });
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,
@@ -183,7 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     social,
     redPackets,
     rains,
-    campaigns: new Campaigns({ sql, clock, ids }),
+    campaigns,
     operators,
     idempotency,
     metrics,

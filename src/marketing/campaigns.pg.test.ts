@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { DomainError } from '../kernel/errors.ts';
 import { createTestApp, type TestApp } from '../testing/app.ts';
 import { Campaigns, type DefinitionJson } from './campaigns.ts';
+import { incidentDefinition, saneDefinition } from './testing.ts';
 
 let t: TestApp;
 let campaigns: Campaigns;
@@ -24,17 +25,7 @@ before(async () => {
 });
 after(() => t.close());
 
-const definition: DefinitionJson = {
-  name: '周末立减',
-  template: { kind: 'fixed', amountMinor: '500', minSpendMinor: '2000' },
-  scenes: [{ scene: 'shop_qr' }],
-  segment: { kind: 'all' },
-  perUser: { countPerDay: 1, minorPerDay: '500', countPerCampaign: 3, minorPerCampaign: '1500' },
-  startsAt: '2026-01-15T00:00:00Z',
-  endsAt: '2026-01-16T00:00:00Z',
-  label: 'platform_discount',
-  budget: { funding: 'platform', amountMinor: '100000' },
-};
+const definition: DefinitionJson = { ...saneDefinition, budget: { funding: 'platform', amountMinor: '100000' } };
 
 async function refusal(promise: Promise<unknown>): Promise<DomainError> {
   try {
@@ -47,12 +38,7 @@ async function refusal(promise: Promise<unknown>): Promise<DomainError> {
 }
 
 test('the incident template is refused at save, naming every mistake; nothing is written', async () => {
-  const incident: DefinitionJson = {
-    ...definition,
-    template: { kind: 'percent', basisPoints: 2000 },
-    scenes: ['shop_qr', 'payment_code', 'online_bill', 'p2p_transfer', 'card_repayment', 'topup'].map((scene) => ({ scene })),
-    label: 'government_subsidy',
-  };
+  const incident = incidentDefinition;
   const error = await refusal(campaigns.create(alice, incident));
   assert.equal(error.code, 'marketing.invalid');
   const fields = (error.extra['problems'] as { field: string }[]).map((p) => p.field);

@@ -71,7 +71,7 @@ after(async () => {
   await t.close();
 });
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 interface Probe {
   readonly method: Method;
   readonly pattern: string;
@@ -103,6 +103,10 @@ const probes: Probe[] = [
   { method: 'POST', pattern: '/v1/rains/:id/fission', url: () => `/v1/rains/${ids['rain'] ?? ''}/fission`, body: () => ({ prizeSeq: 0 }), expected: 404 },
   { method: 'GET', pattern: '/v1/admin/rains/:id', url: () => `/v1/admin/rains/${ids['rain'] ?? ''}`, expected: 401 },
   { method: 'GET', pattern: '/v1/admin/redpackets/:id/audit', url: () => `/v1/admin/redpackets/${ids['packet'] ?? ''}/audit`, expected: 401 },
+  { method: 'GET', pattern: '/v1/admin/campaigns/:id', url: () => `/v1/admin/campaigns/cmp_x`, expected: 401 },
+  { method: 'PUT', pattern: '/v1/admin/campaigns/:id', url: () => `/v1/admin/campaigns/cmp_x`, body: () => ({}), expected: 401 },
+  { method: 'POST', pattern: '/v1/admin/campaigns/:id/submit', url: () => `/v1/admin/campaigns/cmp_x/submit`, expected: 401 },
+  { method: 'POST', pattern: '/v1/admin/campaigns/:id/approve', url: () => `/v1/admin/campaigns/cmp_x/approve`, body: () => ({}), expected: 401 },
   { method: 'GET', pattern: '/v1/admin/users/:id', url: () => `/v1/admin/users/${a.id}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id', url: () => `/v1/ledger/accounts/${a.walletAccountId}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id/statement', url: () => `/v1/ledger/accounts/${a.walletAccountId}/statement`, expected: 401 },
