@@ -142,6 +142,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await http.register(adminRoutes, { prefix: '/v1/admin', operators, identity, ledger, sql });
   const social = new Social({ sql, clock, ids, users: identity });
   await http.register(socialRoutes, { prefix: '/v1', social, identity, requestRateMax: 30 });
+  // Redis being away is logged (once a minute at most), not thrown: grabs answer 503 meanwhile.
+  let redisErrorLoggedMs = 0;
+  redis?.on('error', (error: Error) => {
+    if (clock.nowMs() - redisErrorLoggedMs < 60_000 && redisErrorLoggedMs !== 0) return;
+    redisErrorLoggedMs = clock.nowMs();
+    http.log.warn({ err: error.message }, 'Redis is unreachable; red packet grabs answer 503 until it is back');
+  });
   const rains = new Rains({ sql, clock, ids, random, ledger, redis, log: (message, detail) => { http.log.warn(detail, message); } });
   await rains.ensureBudgetAccount();
   const redPackets = new RedPackets({

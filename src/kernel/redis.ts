@@ -7,5 +7,9 @@ import { Redis } from 'ioredis';
  * carries the scripts of many grabs.
  */
 export function connectRedis(url: string, keyPrefix: string): Redis {
-  return new Redis(url, { keyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false, enableAutoPipelining: true });
+  const client = new Redis(url, { keyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false, enableAutoPipelining: true });
+  // Connection errors are the owner's to log (the app does, throttled); without a listener ioredis
+  // prints each reconnect attempt.
+  client.on('error', () => undefined);
+  return client;
 }

@@ -10,6 +10,7 @@ import './errors.ts';
 import { splitDigest } from './model.ts';
 import { fissionSharesDefault, rainProblem, releaseOffsetMs, splitRain, staggerMsDefault, userStartOffsetMs, type RainMode } from './rain-model.ts';
 import { RainPool } from './rain-redis.ts';
+import { redisCall } from './redis-pool.ts';
 import {
   claimPrizes,
   closeRain,
@@ -218,8 +219,11 @@ export class Rains {
     if (now >= rain.ends_at || rain.status !== 'scheduled') throw new DomainError('rain.ended', { detail: 'this rain is over' });
     const caps = { wins: rain.per_user_wins_max, minor: rain.per_user_minor_max };
     if (this.pool !== undefined) {
-      await this.ensureLoaded(rain);
-      const result = await this.pool.tap(rain.id, rain.prize_count, userId, now.getTime(), caps);
+      const pool = this.pool;
+      const result = await redisCall(async () => {
+        await this.ensureLoaded(rain);
+        return pool.tap(rain.id, rain.prize_count, userId, now.getTime(), caps);
+      });
       if (result.state !== 'win') return { won: false, amountMinor: 0n, prizeSeq: null, capped: result.state === 'capped' };
       this.dirty.set(rain.id, rain.prize_count);
       this.kick();

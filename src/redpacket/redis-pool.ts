@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { DomainError } from '../kernel/errors.ts';
 
 /**
  * The grab path on Redis (when REDIS_URL is set): a packet's pre-split shares live in Redis
@@ -15,6 +16,19 @@ import type { Redis } from 'ioredis';
  * fixed order, each of which remembers who spilled into it, so a retry after a crash finds the
  * same share instead of taking a second; home then records the share (or `none`).
  */
+
+/**
+ * Redis being away is the service being unavailable, not a bug: the user taps again (503, retryable).
+ * Domain errors pass through.
+ */
+export async function redisCall<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof DomainError) throw error;
+    throw new DomainError('server.unavailable', { detail: 'red packets are busy right now; try again in a moment' });
+  }
+}
 
 export const subPoolSharesMax = 10_000;
 export const subPoolsMax = 16;

@@ -23,7 +23,7 @@ import {
 import { auditPacket, payGrab, refundPacket, type PacketAudit } from './payouts.ts';
 import { packetView, type PacketView } from './view.ts';
 import type { Rains } from './rain.ts';
-import { RedisSharePool, type SettleRecord } from './redis-pool.ts';
+import { redisCall, RedisSharePool, type SettleRecord } from './redis-pool.ts';
 import {
   claimShares,
   closeExpired,
@@ -231,7 +231,11 @@ export class RedPackets {
     }
     const funded = await markFunded(this.deps.sql, packet.id, this.deps.clock.now());
     if (funded === undefined) throw new DomainError('redpacket.not_ready', { detail: 'retry the request' });
-    if (funded.status === 'active') await this.ensureLoaded(funded);
+    // The money moved and the packet is active: if Redis is away now, the first grab loads it.
+    if (funded.status === 'active')
+      await this.ensureLoaded(funded).catch((error: unknown) => {
+        this.deps.log?.('red packet not loaded into Redis yet; its first grab will', { packetId: funded.id, error: String(error) });
+      });
     return funded;
   }
 
@@ -340,8 +344,10 @@ export class RedPackets {
   private async grabFromPool(packet: PacketRow, userId: string, now: Date): Promise<GrabOutcome> {
     const pool = this.pool;
     if (pool === undefined) throw new Error('no Redis pool');
-    await this.ensureLoaded(packet);
-    const result = await pool.grab(packet.id, packet.share_count, userId, now.getTime());
+    const result = await redisCall(async () => {
+      await this.ensureLoaded(packet);
+      return pool.grab(packet.id, packet.share_count, userId, now.getTime());
+    });
     if (result.state === 'empty') throw new DomainError('redpacket.empty', { detail: 'every share of this red packet has been taken' });
     if (result.state === 'new') {
       this.dirty.set(packet.id, packet.share_count);
