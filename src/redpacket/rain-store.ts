@@ -190,6 +190,14 @@ export async function selectClosedRains(db: Db, limit: number): Promise<RainRow[
   return db<RainRow[]>`SELECT * FROM redpacket_rains WHERE status = 'closed' ORDER BY ends_at LIMIT ${limit}`;
 }
 
+/** A rain the budget could not fund: ended at once, every prize closed, nothing to return. */
+export async function markRainUnfunded(db: Sql, rainId: string, now: Date): Promise<void> {
+  await db.begin(async (tx) => {
+    await tx`UPDATE redpacket_rain_prizes SET refunded_at = ${now} WHERE rain_id = ${rainId}`;
+    await tx`UPDATE redpacket_rains SET status = 'refunded', refund_minor = 0, refunded_at = ${now} WHERE id = ${rainId}`;
+  });
+}
+
 export async function markRainRefunded(db: Db, rainId: string, now: Date): Promise<void> {
   await db`UPDATE redpacket_rains SET status = 'refunded', refunded_at = ${now} WHERE id = ${rainId} AND status = 'closed'`;
 }

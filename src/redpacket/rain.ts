@@ -3,6 +3,7 @@ import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
+import { Passes } from '../kernel/passes.ts';
 import type { Random } from '../kernel/random.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { redPacketPayout } from '../payments/index.ts';
@@ -16,6 +17,7 @@ import {
   closeRain,
   insertRain,
   markRainRefunded,
+  markRainUnfunded,
   recordPrizePayouts,
   selectClosedRains,
   selectCurrentRains,
@@ -91,12 +93,14 @@ export class Rains {
   private readonly seenWon = new Map<string, number>();
   private readonly loaded = new Set<string>();
   private readonly dirty = new Map<string, number>();
-  private settling: Promise<void> | undefined;
-  private again = false;
-  private closed = false;
+  private readonly settler: Passes;
 
   constructor(private readonly deps: RainsDeps) {
     this.pool = deps.redis === undefined ? undefined : new RainPool(deps.redis);
+    this.settler = new Passes(
+      () => this.settleWins(),
+      (error) => deps.log?.('rain settlement failed; the next pass retries', { error: String(error) }),
+    );
   }
 
   async ensureBudgetAccount(): Promise<void> {
@@ -159,8 +163,7 @@ export class Rains {
     // unfunded, so it is closed at once and answers the ledger's error.
     const funded = await this.deps.ledger.transfer({ id: `rain-fund:${id}`, type: 'posted', debitAccountId: campaignBudgetAccountId, creditAccountId: escrowAccountId, amountMinor: input.poolMinor, currency: 'CNY', kind: 'rain_fund' });
     if (funded.status === 'failed') {
-      await this.deps.sql`UPDATE redpacket_rains SET status = 'refunded', refund_minor = 0, refunded_at = ${now} WHERE id = ${id}`;
-      await this.deps.sql`UPDATE redpacket_rain_prizes SET refunded_at = ${now} WHERE rain_id = ${id}`;
+      await markRainUnfunded(this.deps.sql, id, now);
       throw new DomainError(funded.error, { detail: `the campaign budget cannot fund this rain: ${funded.detail}` });
     }
     if (this.pool !== undefined) await this.pool.load(id, prizes.map((p) => ({ amountMinor: p.amountMinor, releaseMs: p.releaseAt.getTime() })));
@@ -193,9 +196,13 @@ export class Rains {
     return new Date(rain.starts_at.getTime() + userStartOffsetMs(rain.id, userId, rain.stagger_ms));
   }
 
-  /** A user's wins, including any taken on Redis a moment ago (their records are synced first). */
-  async myWins(rainId: string, userId: string) {
-    if (this.pool !== undefined) {
+  /**
+   * A user's wins as PostgreSQL has them: a win on Redis arrives with the settler's next pass,
+   * which every win starts. `fresh` syncs the rain's Redis records first — for acting on a win
+   * (a fission packet), not for every read of the rain page, where it would take the sync lock.
+   */
+  async myWins(rainId: string, userId: string, options: { readonly fresh?: boolean } = {}) {
+    if (options.fresh === true && this.pool !== undefined) {
       const rain = await this.get(rainId);
       await this.syncRain(rain.id, rain.prize_count);
     }
@@ -255,32 +262,12 @@ export class Rains {
   // ---- settlement
 
   kick(): void {
-    if (this.closed) return;
-    if (this.settling !== undefined) {
-      this.again = true;
-      return;
-    }
-    this.settling = (async () => {
-      do {
-        this.again = false;
-        try {
-          if ((await this.settleWins()) > 0) this.again = true;
-        } catch (error) {
-          this.deps.log?.('rain settlement failed; the next pass retries', { error: String(error) });
-          return;
-        }
-      } while (this.again && !this.closed);
-    })().finally(() => {
-      this.settling = undefined;
-    });
+    this.settler.kick();
   }
 
   /** Settles everything won so far, after any pass in flight. */
-  async settleNow(): Promise<number> {
-    await this.settling;
-    let total = 0;
-    for (let n = await this.settleWins(); n > 0; n = await this.settleWins()) total += n;
-    return total;
+  settleNow(): Promise<number> {
+    return this.settler.runNow();
   }
 
   private async syncRain(rainId: string, prizeCount: number): Promise<void> {
@@ -377,8 +364,7 @@ export class Rains {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await this.settling;
+    await this.settler.close();
   }
 }
 

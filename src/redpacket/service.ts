@@ -3,6 +3,7 @@ import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
+import { Passes } from '../kernel/passes.ts';
 import type { Random } from '../kernel/random.ts';
 import type { Redis } from 'ioredis';
 import { maskMobile, type AuthUser, type Identity } from '../identity/index.ts';
@@ -28,6 +29,7 @@ import {
   claimShares,
   closeExpired,
   grabShare,
+  selectMyShare,
   insertPacket,
   markFunded,
   markFundingFailed,
@@ -121,13 +123,15 @@ export class RedPackets {
   private readonly loaded = new Set<string>();
   /** Packets with Redis settlement records this process has not yet written to PostgreSQL. */
   private readonly dirty = new Map<string, number>();
-  private settling: Promise<number> | undefined;
-  private settleAgain = false;
-  private closed = false;
+  private readonly settler: Passes;
 
   constructor(private readonly deps: RedPacketsDeps) {
     this.ttlMs = deps.ttlMs ?? packetTtlMs;
     this.pool = deps.redis === undefined ? undefined : new RedisSharePool(deps.redis);
+    this.settler = new Passes(
+      () => this.settleGrabs(),
+      (error) => deps.log?.('red packet settlement failed; the next pass retries', { error: String(error) }),
+    );
   }
 
   /** Which store grabs run on. */
@@ -288,7 +292,7 @@ export class RedPackets {
     if (rains === undefined) throw new DomainError('rain.not_found', { detail: `no rain ${input.rainId}` });
     const rain = await rains.get(input.rainId);
     if (rain.fission_shares === 0) throw new DomainError('rain.no_fission', { detail: 'this rain hands out no fission packets' });
-    const wins = await rains.myWins(rain.id, user.id);
+    const wins = await rains.myWins(rain.id, user.id, { fresh: true });
     if (!wins.some((win) => win.seq === input.prizeSeq)) throw new DomainError('rain.prize_not_found', { detail: `you won no prize ${String(input.prizeSeq)} in this rain` });
     const requestKey = `fission:${rain.id}:${String(input.prizeSeq)}`;
     const fingerprint = createHash('sha256').update(requestKey).digest('hex');
@@ -324,14 +328,14 @@ export class RedPackets {
     const now = this.deps.clock.now();
     const open = now < packet.expires_at;
     if (this.pool !== undefined && open) return this.grabFromPool(packet, user.id, now);
-    const start = this.deps.random.int(0, packet.share_count);
     let row;
     try {
-      row = await grabShare(this.deps.sql, { packetId, userId: user.id, now, start, open });
+      // After expiry only the user's own share is read (the sweep closes the rest).
+      row = open ? await grabShare(this.deps.sql, { packetId, userId: user.id, now, start: this.deps.random.int(0, packet.share_count) }) : await selectMyShare(this.deps.sql, packetId, user.id);
     } catch (error) {
       // The same user's concurrent grab won the (packet, grabber) index: answer with its share.
       if ((error as { code?: string }).code !== '23505') throw error;
-      row = await grabShare(this.deps.sql, { packetId, userId: user.id, now, start, open: false });
+      row = await selectMyShare(this.deps.sql, packetId, user.id);
     }
     if (row === undefined) {
       if (!open) throw new DomainError('redpacket.expired', { detail: 'this red packet has expired' });
@@ -377,38 +381,12 @@ export class RedPackets {
 
   /** Starts a settlement pass now (or right after the one running). */
   kickSettler(): void {
-    if (this.closed) return;
-    if (this.settling !== undefined) {
-      this.settleAgain = true;
-      return;
-    }
-    this.settling = this.settleLoop().finally(() => {
-      this.settling = undefined;
-    });
-  }
-
-  private async settleLoop(): Promise<number> {
-    let total = 0;
-    do {
-      this.settleAgain = false;
-      try {
-        const settled = await this.settleGrabs();
-        total += settled;
-        if (settled > 0) this.settleAgain = true;
-      } catch (error) {
-        this.deps.log?.('red packet settlement failed; the next pass retries', { error: String(error) });
-        return total;
-      }
-    } while (this.settleAgain && !this.closed);
-    return total;
+    this.settler.kick();
   }
 
   /** Settles everything claimed so far, after any pass in flight: what the settler does, awaited. */
-  async settleNow(): Promise<number> {
-    await this.settling;
-    let total = 0;
-    for (let settled = await this.settleGrabs(); settled > 0; settled = await this.settleGrabs()) total += settled;
-    return total;
+  settleNow(): Promise<number> {
+    return this.settler.runNow();
   }
 
   /**
@@ -504,7 +482,6 @@ export class RedPackets {
 
   /** Waits for a settlement pass in flight; no new pass starts. */
   async close(): Promise<void> {
-    this.closed = true;
-    await this.settling;
+    await this.settler.close();
   }
 }

@@ -112,18 +112,26 @@ export interface GrabRow {
   settled_at: Date | null;
 }
 
+/** The user's share of a packet, if they grabbed one. */
+export async function selectMyShare(db: Db, packetId: string, userId: string): Promise<GrabRow | undefined> {
+  const rows = await db<GrabRow[]>`
+    SELECT 'mine' AS state, seq, amount_minor, grabbed_at, settled_at FROM redpacket_shares
+    WHERE packet_id = ${packetId} AND grabbed_by = ${userId}`;
+  return rows[0];
+}
+
 /**
  * One grab, one statement: the user's share if they already have one; otherwise the first open
  * share at or after `start` (then before it), locked with SKIP LOCKED so concurrent grabbers take
  * different shares instead of queueing on one. Starting at a random place spreads grabbers over
- * the packet. `open` false (expired) only reads. Nothing when the packet is empty. A second grab
- * by the same user racing this one fails the (packet, grabber) unique index: the last guard.
+ * the packet. Nothing when the packet is empty. A second grab by the same user racing this one
+ * fails the (packet, grabber) unique index: the last guard.
  */
 export async function grabShare(
   db: Db,
-  input: { readonly packetId: string; readonly userId: string; readonly now: Date; readonly start: number; readonly open: boolean },
+  input: { readonly packetId: string; readonly userId: string; readonly now: Date; readonly start: number },
 ): Promise<GrabRow | undefined> {
-  const { packetId, userId, now, start, open } = input;
+  const { packetId, userId, now, start } = input;
   const rows = await db<GrabRow[]>`
     WITH mine AS (
       SELECT seq, amount_minor, grabbed_at, settled_at FROM redpacket_shares
@@ -131,12 +139,12 @@ export async function grabShare(
     ), after AS (
       SELECT seq FROM redpacket_shares
       WHERE packet_id = ${packetId} AND grabbed_by IS NULL AND refunded_at IS NULL AND seq >= ${start}
-        AND ${open} AND NOT EXISTS (SELECT 1 FROM mine)
+        AND NOT EXISTS (SELECT 1 FROM mine)
       ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
     ), before AS (
       SELECT seq FROM redpacket_shares
       WHERE packet_id = ${packetId} AND grabbed_by IS NULL AND refunded_at IS NULL AND seq < ${start}
-        AND ${open} AND NOT EXISTS (SELECT 1 FROM mine) AND NOT EXISTS (SELECT 1 FROM after)
+        AND NOT EXISTS (SELECT 1 FROM mine) AND NOT EXISTS (SELECT 1 FROM after)
       ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED
     ), taken AS (
       UPDATE redpacket_shares s SET grabbed_by = ${userId}, grabbed_at = ${now}

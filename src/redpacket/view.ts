@@ -1,15 +1,13 @@
 import type { Identity } from '../identity/index.ts';
 import type { Sql } from '../kernel/db.ts';
-import type { Clock } from '../kernel/clock.ts';
 import type { Social } from '../social/index.ts';
 import type { PacketMode } from './model.ts';
-import { grabShare, selectBestLuck, selectGrabs, selectTotals, type GrabListRow, type PacketRow } from './store.ts';
+import { selectBestLuck, selectMyShare, selectGrabs, selectTotals, type GrabListRow, type PacketRow } from './store.ts';
 
 /** A packet as its sender, its recipients and grabbers see it. */
 
 interface ViewDeps {
   readonly sql: Sql;
-  readonly clock: Clock;
   readonly identity: Identity;
   readonly social: Social;
   readonly rainName?: (rainId: string) => Promise<string>;
@@ -63,7 +61,7 @@ export async function packetView(deps: ViewDeps, packet: PacketRow, userId: stri
   ]);
   const empty = totals.grabbed_count === packet.share_count;
   const best = empty ? await bestLuck(deps, packet.id, bestLuckCache) : undefined;
-  const mineRow = await grabShare(deps.sql, { packetId: packet.id, userId, now: deps.clock.now(), start: 0, open: false });
+  const mineRow = await selectMyShare(deps.sql, packet.id, userId);
   const state: PacketState = packet.status === 'active' && empty ? 'empty' : packet.status;
   return {
     id: packet.id,

@@ -142,7 +142,8 @@ for (const path of grabPaths()) {
       const stranger = await newUser(t.app);
       const result = (await tap(winner, rainId)).json<{ won: boolean; prizeSeq: number }>();
       assert.equal(result.won, true);
-      // The win is in the winner's view at once, on either path.
+      // The settler every win starts puts it in the winner's view, on either path.
+      await t.app.rains.settleNow();
       const seen = (await asUser(t.app, winner, 'GET', `/v1/rains/${rainId}`)).json<RainJson>();
       assert.deepEqual(seen.myWins.map((w) => w.prizeSeq), [result.prizeSeq]);
       const budgetBefore = await balanceMinor(t.app, campaignBudgetAccountId);
