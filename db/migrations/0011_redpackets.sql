@@ -30,7 +30,7 @@ CREATE TABLE redpackets (
   -- Set by the expiry sweep: what went back to the sender (0 when every share was grabbed).
   refund_minor       bigint CHECK (refund_minor >= 0),
   refunded_at        timestamptz,
-  CHECK ((to_user_id IS NULL) <> (group_id IS NULL)),
+  CONSTRAINT redpackets_friend_or_group CHECK ((to_user_id IS NULL) <> (group_id IS NULL)),
   CHECK (to_user_id IS NULL OR share_count = 1),
   CHECK (to_user_id IS NULL OR to_user_id <> sender_user_id),
   CHECK (amount_minor >= share_count),

@@ -61,7 +61,7 @@ ALTER TABLE redpackets
   ADD COLUMN fission_of_rain_id text COLLATE "C" REFERENCES redpacket_rains (id),
   -- Where the money came from, and where the rest goes back: the sender's wallet, or a budget.
   ADD COLUMN funding_account_id text COLLATE "C";
-ALTER TABLE redpackets DROP CONSTRAINT redpackets_check;
+ALTER TABLE redpackets DROP CONSTRAINT redpackets_friend_or_group;
 ALTER TABLE redpackets
   ADD CONSTRAINT redpackets_one_target CHECK (
     (fission_of_rain_id IS NULL AND (to_user_id IS NULL) <> (group_id IS NULL))
