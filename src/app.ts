@@ -13,6 +13,7 @@ import { registerWebApp } from './http/web.ts';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { DomainError } from './kernel/errors.ts';
+import { Passes } from './kernel/passes.ts';
 import { Identity, identityRoutes } from './identity/index.ts';
 import { resolvePinKey } from './identity/pin-key.ts';
 import { Social, socialRoutes } from './social/index.ts';
@@ -23,6 +24,10 @@ import { PayCodes, payCodesRoutes, Payments, paymentsRoutes, Shops, shopsRoutes 
 import { Rains, rainAdminRoutes, rainRoutes, RedPackets, redPacketRoutes } from './redpacket/index.ts';
 import { Campaigns } from './marketing/campaigns.ts';
 import { campaignRoutes } from './marketing/routes.ts';
+import { MarketingEngine } from './marketing/engine.ts';
+import { ensureFunds } from './marketing/funds.ts';
+import { CampaignOperations } from './marketing/operations.ts';
+import { operationsRoutes, voucherRoutes } from './marketing/ops-routes.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -48,8 +53,10 @@ export interface App {
   readonly social: Social;
   readonly redPackets: RedPackets;
   readonly rains: Rains;
-  /** The marketing engine's campaign definitions (operator routes; checkout comes next). */
+  /** The marketing engine: campaign definitions, their operations, and the checkout decisions. */
   readonly campaigns: Campaigns;
+  readonly marketing: CampaignOperations;
+  readonly engine: MarketingEngine;
   readonly operators: Operators;
   readonly idempotency: IdempotencyStore;
   readonly metrics: Metrics;
@@ -132,7 +139,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const identity = new Identity({ sql, clock, random, ids, ledger, pinKey });
   await http.register(identityRoutes, { prefix: '/v1', identity, ledger, loginRateMax: 20 });
-  const payments = new Payments({ sql, clock, ids, ledger, identity });
+  // The marketing engine decides discounts from memory, refreshed every second (fails closed).
+  const engine = new MarketingEngine({ sql, clock, ledger, random, log: (message, detail) => { http.log.warn(detail, message); } });
+  const payments = new Payments({ sql, clock, ids, ledger, identity, discounts: engine });
   await http.register(paymentsRoutes, { prefix: '/v1', payments, identity, pinRateMax: config.pinRateMax });
   const shops = new Shops({ sql, clock, ids, ledger, payments });
   await http.register(shopsRoutes, { prefix: '/v1', shops, identity, pinRateMax: config.pinRateMax });
@@ -162,8 +171,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await http.register(redPacketRoutes, { prefix: '/v1', redPackets, identity, pinRateMax: config.pinRateMax, grabRateMax: config.redpacketGrabRateMax });
   await http.register(rainRoutes, { prefix: '/v1', rains, redPackets, identity, tapRateMax: config.redpacketGrabRateMax });
   await http.register(rainAdminRoutes, { prefix: '/v1/admin', rains, redPackets, operators });
-  const campaigns = new Campaigns({ sql, clock, ids });
+  const refreshEngine = (): void => {
+    void engine.refresh().catch((error: unknown) => { http.log.warn({ err: String(error) }, 'marketing refresh failed'); });
+  };
+  const campaigns = new Campaigns({ sql, clock, ids, ledger, onChange: refreshEngine });
+  const marketing = new CampaignOperations({ sql, clock, ids, ledger, campaigns, onChange: refreshEngine });
+  await ensureFunds(ledger);
   await http.register(campaignRoutes, { prefix: '/v1/admin', campaigns, operators });
+  await http.register(operationsRoutes, { prefix: '/v1/admin', operations: marketing, engine, operators, ledger, sql });
+  await http.register(voucherRoutes, { prefix: '/v1', identity, sql });
+  await engine.refresh();
+  engine.start();
+  // Guardrail 5: the burn-rate breaker looks every second, so a runaway campaign pauses within 5 s.
+  const breaker = new Passes(() => marketing.breakerPass(), (error) => { http.log.warn({ err: String(error) }, 'marketing breaker pass failed'); });
+  const breakerTimer = setInterval(() => { breaker.kick(); }, config.marketingBreakerIntervalMs);
+  breakerTimer.unref();
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,
@@ -176,6 +198,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   let maintenanceTimer: NodeJS.Timeout | undefined;
   http.addHook('onClose', async () => {
     clearInterval(maintenanceTimer);
+    clearInterval(breakerTimer);
+    engine.close();
+    await breaker.close();
     await maintenance.idle();
     await redPackets.close();
     await rains.close();
@@ -194,6 +219,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     redPackets,
     rains,
     campaigns,
+    marketing,
+    engine,
     operators,
     idempotency,
     metrics,

@@ -28,6 +28,8 @@ export interface Config {
   readonly redpacketGrabRateMax: number;
   /** Requests per minute per user on the routes that carry the payment PIN. */
   readonly pinRateMax: number;
+  /** How often the marketing burn-rate breaker looks at spend (guardrail 5: pause within 5 s). */
+  readonly marketingBreakerIntervalMs: number;
 }
 
 export interface LedgerConfig {
@@ -74,6 +76,7 @@ export function loadConfig(env: Env = process.env): Config {
     redpacketSharesMax: integer(env, 'QIANBAO_REDPACKET_SHARES_MAX', 100, 1, 100_000),
     redpacketGrabRateMax: integer(env, 'QIANBAO_REDPACKET_GRAB_RATE_PER_S', 10, 1, 10_000),
     pinRateMax: integer(env, 'QIANBAO_PIN_RATE_PER_MIN', 30, 1, 100_000),
+    marketingBreakerIntervalMs: integer(env, 'QIANBAO_MARKETING_BREAKER_MS', 1000, 100, 5000),
     ledger: {
       transferAmountMaxMinor: BigInt(
         integer(env, 'QIANBAO_TRANSFER_MAX_MINOR', 100_000_000_000, 1, Number.MAX_SAFE_INTEGER),

@@ -7,7 +7,7 @@ import type { Random } from './random.ts';
  * `acct_0190a6f2-…`. The prefix tells a human what an id is and lets handlers reject an id of the
  * wrong type before touching the database.
  */
-export const idPrefixes = ['acct', 'txf', 'grp', 'usr', 'rpk', 'req', 'op', 'card', 'pay', 'shop', 'ord', 'frq', 'rfd', 'chg', 'rain', 'cmp'] as const;
+export const idPrefixes = ['acct', 'txf', 'grp', 'usr', 'rpk', 'req', 'op', 'card', 'pay', 'shop', 'ord', 'frq', 'rfd', 'chg', 'rain', 'cmp', 'vch'] as const;
 export type IdPrefix = (typeof idPrefixes)[number];
 
 export interface IdGenerator {
@@ -21,6 +21,12 @@ export function createIdGenerator(clock: Clock, random: Random): IdGenerator {
 }
 
 const uuidPattern = '[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
+
+/** When an id was made: the UUIDv7's first 48 bits are its milliseconds since the epoch. */
+export function idTimeMs(id: string): number {
+  const hex = id.slice(id.indexOf('_') + 1).replaceAll('-', '').slice(0, 12);
+  return Number.parseInt(hex, 16);
+}
 
 export function idPattern(prefix: IdPrefix): string {
   return `^${prefix}_${uuidPattern}$`;

@@ -207,6 +207,19 @@ export class Ledger {
     return { result, recorded: outcome.recorded };
   }
 
+  /**
+   * One transfer, or a linked group when there are several, with a record as `transferWithRecord`
+   * writes it: the record is written if, and only if, the submission creates its transfers.
+   */
+  async legsWithRecord<T>(
+    requests: readonly TransferRequest[],
+    record: { readonly write: RecordWriter<T>; readonly id: string; readonly row: T },
+  ): Promise<{ readonly results: SubmitResult[]; readonly recorded: boolean }> {
+    const [only] = requests;
+    const submission: Submission = requests.length === 1 && only !== undefined ? { transfer: only } : { group: requests };
+    return this.writer.submitWithRecord(submission, attachRecord(record.write, record.id, record.row));
+  }
+
   linked(requests: readonly TransferRequest[]): Promise<SubmitResult[]> {
     return this.writer.submit({ group: requests });
   }

@@ -10,6 +10,8 @@ import { after, before, test } from 'node:test';
 import { DomainError } from '../kernel/errors.ts';
 import { createTestApp, type TestApp } from '../testing/app.ts';
 import { Campaigns, type DefinitionJson } from './campaigns.ts';
+import { bankAccountId } from '../payments/index.ts';
+import { depositFund, fundAccounts } from './funds.ts';
 import { incidentDefinition, saneDefinition } from './testing.ts';
 
 let t: TestApp;
@@ -19,7 +21,7 @@ let bob: string;
 
 before(async () => {
   t = await createTestApp();
-  campaigns = new Campaigns({ sql: t.db.sql, clock: t.clock, ids: t.app.ids });
+  campaigns = t.app.campaigns;
   alice = (await t.app.operators.create({ username: 'alice', password: 'operator-pass-1', role: 'operator' })).id;
   bob = (await t.app.operators.create({ username: 'bob', password: 'operator-pass-1', role: 'operator' })).id;
 });
@@ -64,12 +66,23 @@ test('four eyes: the author cannot approve; the approver confirms the computed e
   assert.equal((await refusal(campaigns.approve(bob, created.id, 100_000n))).code, 'marketing.wrong_status');
   await campaigns.submit(created.id);
   assert.equal((await refusal(campaigns.approve(alice, created.id, 100_000n))).code, 'marketing.four_eyes');
+  // No dry run of this version yet: approval waits for one.
+  assert.equal((await refusal(campaigns.approve(bob, created.id, 100_000n))).code, 'marketing.dry_run_required');
+  await t.app.marketing.dryRun(created.id);
   const mismatch = await refusal(campaigns.approve(bob, created.id, 99_999n));
   assert.equal(mismatch.code, 'marketing.exposure_mismatch');
   assert.equal(mismatch.extra['exposureMinor'], '100000');
+  // The platform fund is empty: approval cannot fund the budget, and the campaign stays waiting.
+  assert.equal((await refusal(campaigns.approve(bob, created.id, 100_000n))).code, 'marketing.fund_short');
+  assert.equal((await campaigns.get(created.id)).status, 'pending_approval');
+  await depositFund(t.app.ledger, { kind: 'platform', amountMinor: 150_000n, requestKey: 'test-deposit', fromAccountId: bankAccountId });
   const approved = await campaigns.approve(bob, created.id, 100_000n);
   assert.equal(approved.status, 'active');
   assert.equal(approved.approved_by, bob);
+  // The budget moved from the fund into the campaign's own account, once.
+  assert.ok(approved.budget_account_id !== null);
+  assert.equal((await t.app.ledger.getAccount(approved.budget_account_id))?.balanceMinor, 100_000n);
+  assert.equal((await t.app.ledger.getAccount(fundAccounts.platform.id))?.balanceMinor, 50_000n);
   const edited = await campaigns.update(alice, created.id, { ...definition, name: '周末立减 v2' });
   assert.equal(edited.status, 'draft');
   assert.equal(edited.approved_by, null);
@@ -86,6 +99,6 @@ test('the kill switch pauses everything, and counts as engaged when it cannot be
   const away = (): never => {
     throw new Error('the database is away');
   };
-  const broken = new Campaigns({ sql: away as never, clock: t.clock, ids: t.app.ids });
+  const broken = new Campaigns({ sql: away as never, clock: t.clock, ids: t.app.ids, ledger: t.app.ledger });
   assert.equal(await broken.killSwitchEngaged(), true);
 });

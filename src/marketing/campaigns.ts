@@ -2,7 +2,10 @@ import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
 import { DomainError, registerErrors } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
-import { diffVersions, maximumExposure, validateCampaign, type CampaignDraft, type Template } from './model.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { fundBudget } from './funds.ts';
+import { diffVersions, maximumExposure, validateCampaign, type CampaignDraft, type RolloutStage, type Template } from './model.ts';
+import { insertEvent } from './store.ts';
 
 /**
  * Campaign definitions (first part of the marketing engine): saving with guardrail 1, every change
@@ -17,6 +20,10 @@ export const marketingErrors = registerErrors('marketing', {
   four_eyes: { status: 403, title: 'A campaign is approved by someone other than its author', retryable: false },
   exposure_mismatch: { status: 409, title: 'The confirmed exposure is not the computed one', retryable: false },
   wrong_status: { status: 409, title: 'The campaign is not in a state that allows this', retryable: false },
+  dry_run_required: { status: 409, title: 'Run the dry run of this version before approving it', retryable: false },
+  fund_short: { status: 422, title: "The campaign's fund cannot cover its budget", retryable: false },
+  promotion_refused: { status: 409, title: 'Spend does not track the forecast: the rollout stays where it is', retryable: false },
+  not_voucher: { status: 422, title: 'Only a voucher campaign issues vouchers', retryable: false },
 });
 
 /** A campaign definition as JSON (money as digit strings), as the API takes it and the row keeps it. */
@@ -30,6 +37,8 @@ export interface DefinitionJson {
   readonly endsAt: string;
   readonly label: CampaignDraft['label'];
   readonly budget: { readonly funding: 'platform' | 'merchant' | 'subsidy'; readonly amountMinor: string } | null;
+  /** The rollout's first stage: users who get the campaign before any percentage does. */
+  readonly testUserIds?: readonly string[];
 }
 
 const money = (value: unknown): bigint => (typeof value === 'string' && /^(0|[1-9][0-9]{0,17})$/.test(value) ? BigInt(value) : -1n);
@@ -84,6 +93,27 @@ export interface CampaignRow {
   paused_reason: string | null;
   created_at: Date;
   updated_at: Date;
+  budget_account_id: string | null;
+  funded_minor: bigint;
+  stage: RolloutStage;
+  forecast: Forecast | null;
+  paused_at: Date | null;
+  paused_by: string | null;
+}
+
+/** A dry run's result, kept with the campaign: what the breaker and promotion compare spend with. */
+export interface Forecast {
+  readonly version: number;
+  readonly perMinuteMinor: string;
+  readonly peakPerMinuteMinor: string;
+  readonly totalMinor: string;
+  readonly scenes: Record<string, { readonly count: number; readonly minor: string }>;
+  readonly paymentsConsidered: number;
+  readonly paymentsDiscounted: number;
+  readonly windowMinutes: number;
+  readonly source: 'last_24h' | 'sample';
+  readonly at: string;
+  readonly maximumExposureMinor: string;
 }
 
 export interface VersionRow {
@@ -95,7 +125,7 @@ export interface VersionRow {
 }
 
 export class Campaigns {
-  constructor(private readonly deps: { readonly sql: Sql; readonly clock: Clock; readonly ids: IdGenerator }) {}
+  constructor(private readonly deps: { readonly sql: Sql; readonly clock: Clock; readonly ids: IdGenerator; readonly ledger: Ledger; readonly onChange?: () => void }) {}
 
   private check(definition: DefinitionJson): CampaignDraft {
     const draft = toDraft(definition);
@@ -173,26 +203,45 @@ export class Campaigns {
     return this.get(id);
   }
 
-  /** Four eyes: someone other than the version's author approves, confirming the exposure. */
+  /**
+   * Four eyes: someone other than the version's author approves, confirming the exposure, after
+   * a dry run of this very version. Approval funds the budget account from the campaign's fund
+   * (see funds.ts) before the campaign goes live; a fund that cannot cover it refuses (422).
+   */
   async approve(operatorId: string, id: string, confirmedExposureMinor: bigint): Promise<CampaignRow> {
     const row = await this.get(id);
     if (row.status !== 'pending_approval') throw new DomainError('marketing.wrong_status', { detail: 'only a campaign waiting for approval can be approved' });
     if (row.author_id === operatorId) throw new DomainError('marketing.four_eyes', { detail: 'you wrote this version: another operator must approve it' });
+    if (row.forecast?.version !== row.version) throw new DomainError('marketing.dry_run_required', { detail: `version ${String(row.version)} has no dry run: run it and read the forecast first` });
     const exposure = this.exposureOf(row);
     if (confirmedExposureMinor !== exposure) throw new DomainError('marketing.exposure_mismatch', { detail: `the maximum exposure is ${String(exposure)} fen: confirm that figure`, exposureMinor: exposure.toString() });
+    const budget = row.definition.budget;
+    if (budget === null) throw new DomainError('marketing.invalid', { detail: 'a campaign needs a budget' });
+    // The budget account's id is kept before any money moves, so a retry funds the same account.
+    const [kept] = await this.deps.sql<{ budget_account_id: string }[]>`
+      UPDATE marketing_campaigns SET budget_account_id = coalesce(budget_account_id, ${this.deps.ids.next('acct')})
+      WHERE id = ${id} RETURNING budget_account_id`;
+    if (kept === undefined) throw new DomainError('marketing.not_found', { detail: `no campaign ${id}` });
+    const funded = await fundBudget(this.deps.ledger, { campaignId: id, version: row.version, kind: budget.funding, budgetAccountId: kept.budget_account_id, budgetMinor: BigInt(budget.amountMinor) });
+    const now = this.deps.clock.now();
     const rows = await this.deps.sql`
-      UPDATE marketing_campaigns SET status = 'active', approved_by = ${operatorId}, approved_at = ${this.deps.clock.now()},
-        approved_exposure_minor = ${exposure.toString()}, updated_at = ${this.deps.clock.now()}
+      UPDATE marketing_campaigns SET status = 'active', approved_by = ${operatorId}, approved_at = ${now},
+        approved_exposure_minor = ${exposure.toString()}, funded_minor = ${funded.toString()}, updated_at = ${now}
       WHERE id = ${id} AND status = 'pending_approval' AND version = ${row.version} RETURNING id`;
     if (rows.length === 0) throw new DomainError('marketing.wrong_status', { detail: 'the campaign changed while you approved it; review it again' });
+    await insertEvent(this.deps.sql, { campaignId: id, kind: 'activated', detail: { version: row.version, exposureMinor: exposure.toString(), stage: row.stage }, actor: operatorId, at: now });
+    this.deps.onChange?.();
     return this.get(id);
   }
 
   /** Guardrail 6: one switch pauses every campaign's discounts. */
   async setKillSwitch(operatorId: string, engaged: boolean, reason: string): Promise<void> {
+    const now = this.deps.clock.now();
     await this.deps.sql`
-      INSERT INTO marketing_kill_switch (id, engaged, reason, changed_by, changed_at) VALUES (true, ${engaged}, ${reason}, ${operatorId}, ${this.deps.clock.now()})
+      INSERT INTO marketing_kill_switch (id, engaged, reason, changed_by, changed_at) VALUES (true, ${engaged}, ${reason}, ${operatorId}, ${now})
       ON CONFLICT (id) DO UPDATE SET engaged = EXCLUDED.engaged, reason = EXCLUDED.reason, changed_by = EXCLUDED.changed_by, changed_at = EXCLUDED.changed_at`;
+    await insertEvent(this.deps.sql, { campaignId: null, kind: 'kill_switch', detail: { engaged, reason }, actor: operatorId, at: now });
+    this.deps.onChange?.();
   }
 
   /** Fails closed: if the switch cannot be read, it counts as engaged (no discounts). */

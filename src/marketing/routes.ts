@@ -39,6 +39,7 @@ const DefinitionBody = Type.Object(
     endsAt: Timestamp,
     label: Type.Enum(Object.keys(labels) as (keyof typeof labels)[]),
     budget: Type.Union([Type.Object({ funding: Type.Enum(fundingKinds), amountMinor: Money }, { additionalProperties: false }), Type.Null()]),
+    testUserIds: Type.Optional(Type.Array(Type.String({ pattern: idPattern('usr') }), { maxItems: 1000 })),
   },
   { additionalProperties: false },
 );

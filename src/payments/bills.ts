@@ -47,6 +47,17 @@ export interface Bill {
   readonly redPacketId: string | null;
   /** The rain a rain_prize bill was won in. */
   readonly rainId: string | null;
+  /** A campaign's discount on this payment: the payer paid the price less it. */
+  readonly discount: BillDiscount | null;
+}
+
+export interface BillDiscount {
+  readonly campaignId: string;
+  /** The label key (`government_subsidy`, `merchant_discount`, `platform_discount`). */
+  readonly label: string;
+  readonly amountMinor: bigint;
+  /** The price before the discount. */
+  readonly grossMinor: bigint;
 }
 
 export interface BillQuery {
@@ -117,6 +128,10 @@ export function toBill(row: BillRow): Bill {
     completedAt: row.completed_at,
     redPacketId: row.redpacket_id,
     rainId: row.rain_id,
+    discount:
+      row.discount_minor === null || row.campaign_id === null || row.discount_label === null
+        ? null
+        : { campaignId: row.campaign_id, label: row.discount_label, amountMinor: row.discount_minor, grossMinor: (row.direction === 'income' ? 0n : row.discount_minor) + row.amount_minor },
   };
 }
 

@@ -4,6 +4,7 @@ import type { AuthUser } from '../identity/index.ts';
 import { assert } from '../kernel/assert.ts';
 import { DomainError } from '../kernel/errors.ts';
 import { billDirection, cardDisplayName, ledgerTransferId, requestFingerprint, shanghaiDay, toLedgerTransfer, type PaymentKind } from './model.ts';
+import type { AppliedDiscount, PaymentScene } from './discounts.ts';
 import type { ResponseRecorder } from './service.ts';
 import type { CardRow, NewBill, NewPayment, PaymentRow } from './store.ts';
 
@@ -28,6 +29,12 @@ export interface Intent {
   readonly respond: ResponseRecorder | null;
   /** A red packet being sent: its escrow is the credit side; its target names the bill. */
   readonly redPacket?: RedPacketTarget | null;
+  /** The payment scene a discount may apply in; none for payments no campaign may touch. */
+  readonly scene?: PaymentScene | null;
+  /** The offer the payer was shown and confirmed (campaign or voucher id), if any. */
+  readonly offerId?: string | undefined;
+  /** The discount reserved for this payment: the payer pays `amountMinor` less it. */
+  readonly discount?: AppliedDiscount | null;
 }
 
 /** The packet a `redpacket` payment funds, and who its sender's bill names. */
@@ -71,6 +78,7 @@ export function ledgerTransferOf(payment: NewPayment | PaymentRow) {
 
 /** The payment row of an intent, under a fresh id. */
 export function newPaymentRow(intent: Intent, id: string, now: Date, fingerprint: string): NewPayment {
+  const discount = intent.discount ?? null;
   const request = { userId: intent.user.id, kind: intent.kind, requestKey: intent.requestKey };
   return {
     id,
@@ -80,7 +88,7 @@ export function newPaymentRow(intent: Intent, id: string, now: Date, fingerprint
     card_id: intent.card?.id ?? null,
     debit_account_id: intent.debitAccountId,
     credit_account_id: intent.creditAccountId,
-    amount_minor: intent.amountMinor,
+    amount_minor: intent.amountMinor - (discount?.offMinor ?? 0n),
     currency: 'CNY',
     memo: intent.memo,
     request_key: intent.requestKey,
@@ -93,6 +101,18 @@ export function newPaymentRow(intent: Intent, id: string, now: Date, fingerprint
     refund_of_payment_id: intent.refundOf?.paymentId ?? null,
     redpacket_id: intent.redPacket?.packetId ?? null,
     rain_id: null,
+    ...discountColumns(discount),
+    scene: intent.scene ?? null,
+  };
+}
+
+function discountColumns(discount: AppliedDiscount | null) {
+  return {
+    discount_minor: discount?.offMinor ?? null,
+    campaign_id: discount?.campaignId ?? null,
+    discount_label: discount?.label ?? null,
+    voucher_id: discount?.voucherId ?? null,
+    budget_account_id: discount?.budgetAccountId ?? null,
   };
 }
 
@@ -106,7 +126,7 @@ export function sameRequest(existing: PaymentRow, fingerprint: string): PaymentR
   return existing;
 }
 
-type BillSource = Pick<PaymentRow, 'id' | 'kind' | 'amount_minor' | 'created_at'>;
+type BillSource = Pick<PaymentRow, 'id' | 'kind' | 'amount_minor' | 'created_at'> & { readonly discount_minor?: bigint | null };
 
 /** The bill lines a payment leaves: one for a card payment, one per side for a transfer. */
 export function billsFor(intent: Intent, payment: BillSource): NewBill[] {
@@ -159,6 +179,8 @@ export function billsFor(intent: Intent, payment: BillSource): NewBill[] {
     },
     {
       ...base,
+      // The payee receives the whole price: what the payer paid and the campaign's discount.
+      amountMinor: payment.amount_minor + (payment.discount_minor ?? 0n),
       userId: payee.id,
       direction: billDirection(payment.kind, 'payee'),
       counterpartyUserId: payeeSeesShop ? null : intent.user.id,
@@ -211,6 +233,8 @@ export function redPacketPayout(input: {
     refund_of_payment_id: null,
     redpacket_id: input.kind === 'rain_prize' ? null : input.packetId,
     rain_id: input.kind === 'rain_prize' ? input.packetId : null,
+    ...discountColumns(null),
+    scene: null,
   };
   return {
     payment,

@@ -142,6 +142,15 @@ export const BillJson = Type.Object({
   completedAt: Type.Union([Timestamp, Type.Null()]),
   redPacketId: NullableString,
   rainId: NullableString,
+  discount: Type.Union([
+    Type.Object({
+      campaignId: Type.String(),
+      label: Type.String({ description: 'government_subsidy, merchant_discount or platform_discount' }),
+      amountMinor: Type.String({ description: 'what the campaign paid' }),
+      grossMinor: Type.String({ description: 'the price before the discount' }),
+    }),
+    Type.Null(),
+  ]),
 });
 export type BillJson = Static<typeof BillJson>;
 export const BillPageJson = Type.Object({
@@ -190,6 +199,7 @@ export function toBillJson(bill: Bill): BillJson {
     completedAt: bill.completedAt?.toISOString() ?? null,
     redPacketId: bill.redPacketId,
     rainId: bill.rainId,
+    discount: bill.discount === null ? null : { campaignId: bill.discount.campaignId, label: bill.discount.label, amountMinor: bill.discount.amountMinor.toString(), grossMinor: bill.discount.grossMinor.toString() },
   };
 }
 

@@ -10,7 +10,7 @@ import {
   type AuthUser,
   type Identity,
 } from '../identity/index.ts';
-import type { Ledger } from '../ledger/index.ts';
+import type { Ledger, Submission } from '../ledger/index.ts';
 import {
   listBills,
   requireBill,
@@ -22,8 +22,9 @@ import {
   type MonthSummary,
 } from './bills.ts';
 import { PaymentBatches } from './batches.ts';
-import { billsFor, intentFingerprint, ledgerTransferOf, newPaymentRow, sameRequest, type Intent, type RedPacketTarget, type ShopTarget } from './intent.ts';
+import { billsFor, intentFingerprint, newPaymentRow, sameRequest, type Intent, type RedPacketTarget, type ShopTarget } from './intent.ts';
 import { bindCard, listCards, requireCard, unbindUserCard, type Card } from './cards.ts';
+import { isBudgetSpent, ledgerLegsOf, paymentResult, type DiscountEngine, type DiscountQuote, type PaymentScene } from './discounts.ts';
 import './errors.ts';
 import {
   bankAccountCode,
@@ -89,6 +90,8 @@ export interface PaymentsDeps {
   readonly ledger: Ledger;
   readonly identity: Identity;
   readonly limits?: PaymentLimits;
+  /** The marketing engine, when discounts are on: asked for the best benefit of each payment. */
+  readonly discounts?: DiscountEngine;
 }
 
 export interface PaymentOutcome {
@@ -129,6 +132,8 @@ export type ShopPaymentInput = Omit<MoneyInput, 'pin'> & {
   /** Null when the payer's PIN is waived: a small payment-code charge (小额免密). */
   readonly pin: string | null;
   readonly target: ShopTarget;
+  /** The offer the payer was shown and confirmed before the PIN (see `Payments.pay`). */
+  readonly offerId?: string | undefined;
 };
 
 export interface RefundInput {
@@ -210,6 +215,7 @@ export class Payments {
       payee: null,
       shop: null,
       refundOf: null,
+      scene: 'topup',
     });
   }
 
@@ -244,6 +250,7 @@ export class Payments {
       payee,
       shop: null,
       refundOf: null,
+      scene: 'p2p_transfer',
     });
   }
 
@@ -265,6 +272,8 @@ export class Payments {
       payee: owner,
       shop: input.target,
       refundOf: null,
+      scene: input.target.code.startsWith('charge:') ? 'payment_code' : 'shop_qr',
+      offerId: input.offerId,
     });
     // Another payer's live payment of the same order holds its unique index.
     return paying.catch((error: unknown) => {
@@ -320,6 +329,11 @@ export class Payments {
     });
   }
 
+  /** The discount a payment of this scene and amount would get now: shown before the PIN. */
+  async quoteDiscount(user: AuthUser, scene: PaymentScene, amountMinor: bigint): Promise<DiscountQuote | undefined> {
+    return this.deps.discounts?.quote({ scene, user, amountMinor });
+  }
+
   /** The live payment of a request, if any: how a red packet's sweep learns whether it was funded. */
   async livePayment(request: { readonly userId: string; readonly kind: PaymentKind; readonly requestKey: string }): Promise<PaymentRow | undefined> {
     return selectLivePayment(this.deps.sql, request);
@@ -346,9 +360,32 @@ export class Payments {
     return recipient;
   }
 
+  /**
+   * Pays an intent, with the best discount the marketing engine reserves for its scene. A
+   * reservation the payment did not use (it failed, or an earlier attempt had paid) is given back.
+   * When the campaign's budget ran out between the decision and the ledger (the ledger refused the
+   * discount leg, so nothing moved), the payer who confirmed that offer is told so (409); one who
+   * named none pays the price they typed, without it.
+   */
   private async pay(intent: Intent): Promise<PaymentOutcome> {
-    if (isDirect(intent)) return this.payDirect(intent);
-    return this.settle(await this.open(intent));
+    const engine = this.deps.discounts;
+    const scene = intent.scene ?? null;
+    const discount = engine === undefined || scene === null || intent.discount === null ? undefined : await engine.apply({ scene, user: intent.user, amountMinor: intent.amountMinor, requestKey: intent.requestKey, offerId: intent.offerId });
+    if (discount === undefined && intent.offerId !== undefined && intent.discount !== null)
+      throw new DomainError('marketing.offer_changed', { detail: 'the discount you were shown no longer applies; look at the price again and confirm' });
+    const discounted: Intent = { ...intent, discount: discount ?? null };
+    try {
+      const outcome = isDirect(discounted) ? await this.payDirect(discounted) : await this.settle(await this.open(discounted));
+      if (discount !== undefined && !outcome.created) await discount.release();
+      return outcome;
+    } catch (error) {
+      if (discount === undefined) throw error;
+      await discount.release();
+      if (!isBudgetSpent(error)) throw error;
+      engine?.budgetRefused(discount.campaignId);
+      if (intent.offerId !== undefined) throw new DomainError('marketing.offer_changed', { detail: 'the discount you were shown ran out just now; nothing was paid: look at the price again and confirm' });
+      return this.pay({ ...intent, discount: null });
+    }
   }
 
   /**
@@ -370,14 +407,20 @@ export class Payments {
       intent.respond === null || storedBody === undefined
         ? null
         : { claim: intent.respond.claim, response: { statusCode: 201, contentType: jsonContentType, body: storedBody } };
-    const { result, recorded } = await this.deps.ledger.transferWithRecord(
-      ledgerTransferOf(payment),
+    const outcome = await this.deps.ledger.legsWithRecord(
+      ledgerLegsOf(payment),
       { write: recordDirectPayments, id: payment.id, row: { payment, bills, completion } },
     );
+    const result = paymentResult(outcome.results);
+    const recorded = outcome.recorded;
     if (result.status === 'failed') {
-      // The same key with another amount or payee: the ledger names the field; the API says reuse.
-      if (result.error.startsWith('ledger.exists_with_different_'))
-        throw new DomainError('idempotency.key_reused', { detail: 'this Idempotency-Key was used for a different payment; use a new key' });
+      // The same key with another amount or payee: the ledger names the field. It may be an
+      // earlier attempt of this very request with another discount: its row says which.
+      if (result.error.startsWith('ledger.exists_with_different_')) {
+        const earlier = await selectLivePayment(this.deps.sql, { userId: payment.user_id, kind: payment.kind, requestKey: payment.request_key });
+        if (earlier === undefined) throw new DomainError('idempotency.key_reused', { detail: 'this Idempotency-Key was used for a different payment; use a new key' });
+        return this.settle(sameRequest(earlier, fingerprint)).then((settled) => ({ ...settled, created: false }));
+      }
       throw new DomainError(result.error, { detail: result.detail });
     }
     if (result.status === 'created' && recorded)
@@ -443,9 +486,7 @@ export class Payments {
   private async settle(payment: PaymentRow): Promise<PaymentOutcome> {
     if (payment.status === 'succeeded')
       return { bill: await this.bill(payment.user_id, payment.id), created: false };
-    const result = await this.deps.ledger.transfer(
-      ledgerTransferOf(payment),
-    );
+    const result = paymentResult(await this.deps.ledger.submit(submissionOf(payment)));
     const now = this.deps.clock.now();
     if (result.status === 'failed') {
       // The writer's results carry the full, registered code (`ledger.insufficient_funds`).
@@ -542,6 +583,13 @@ export class Payments {
 }
 
 
+/** A payment's ledger submission: its payer's leg alone, or with its discount leg as a linked group. */
+function submissionOf(payment: PaymentRow): Submission {
+  const legs = ledgerLegsOf(payment);
+  const [only] = legs;
+  return legs.length === 1 && only !== undefined ? { transfer: only } : { group: legs };
+}
+
 /** Direct payments: unlimited, not an order (its unique index is claimed by a pending row), not a refund. */
 function isDirect(intent: Intent): boolean {
   return (
@@ -573,5 +621,8 @@ function directBillRow(payment: NewPayment, bill: NewBill): BillRow {
     completed_at: payment.created_at,
     redpacket_id: payment.redpacket_id,
     rain_id: payment.rain_id,
+    discount_minor: payment.discount_minor,
+    campaign_id: payment.campaign_id,
+    discount_label: payment.discount_label,
   };
 }

@@ -12,6 +12,7 @@ import {
   OrderParams,
   PayTargetJson,
   PayTargetParams,
+  PayTargetQuery,
   RefundBody,
   ShopJson,
   ShopListJson,
@@ -154,10 +155,14 @@ export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = (app, 
         summary: 'What a scanned receive code pays: the shop, and a fixed amount for an order',
         tags: ['shops'],
         params: PayTargetParams,
+        querystring: PayTargetQuery,
         response: { 200: PayTargetJson, ...problemResponses(400, 401, 404, 409) },
       },
     },
-    async (request) => toPayTargetJson(await shops.resolve(request.params.code)),
+    async (request) => {
+      const amount = request.query.amountMinor;
+      return toPayTargetJson(await shops.resolve(request.params.code, { user: currentUser(request), amountMinor: amount === undefined ? undefined : BigInt(amount) }));
+    },
   );
 
   app.post(
@@ -192,6 +197,7 @@ export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = (app, 
         pin: body.pin,
         requestKey: requestKeyOf(request),
         respond: billResponder(request),
+        offerId: body.offerId,
       });
       return sendPaymentOutcome(request, reply, outcome);
     },

@@ -1,3 +1,4 @@
+import type { DiscountQuote } from './discounts.ts';
 import { Type, type Static } from 'typebox';
 import { idPattern } from '../kernel/ids.ts';
 import { memoLengthMax } from './model.ts';
@@ -32,6 +33,7 @@ export const ShopPaymentBody = Type.Object(
     amountMinor: Type.Optional(AmountMinor),
     currency: Type.Optional(Type.Literal('CNY')),
     pin: Pin,
+    offerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the offer shown before the PIN: if it no longer applies, nothing is paid (409 marketing.offer_changed)' })),
   },
   { additionalProperties: false },
 );
@@ -48,6 +50,10 @@ export const OrderParams = Type.Object({ id: Type.String({ pattern: idPattern('o
 export const PayTargetParams = Type.Object({
   code: Type.String({ minLength: 1, maxLength: 100 }),
 });
+export const PayTargetQuery = Type.Object(
+  { amountMinor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'the amount about to be paid to a static code, for its discount' })) },
+  { additionalProperties: false },
+);
 
 export const ShopJson = Type.Object({
   id: Type.String(),
@@ -77,6 +83,21 @@ export const OrderJson = Type.Object({
 });
 export type OrderJson = Static<typeof OrderJson>;
 
+/** A discount shown before the PIN: name its offerId when paying to be held to it. */
+export const OfferJson = Type.Object({
+  offerId: Type.String(),
+  campaignId: Type.String(),
+  label: Type.String(),
+  labelText: Type.Object({ zh: Type.String(), en: Type.String() }),
+  offMinor: Type.String({ description: 'the amount off; for a random discount, the most it can be' }),
+  random: Type.Boolean(),
+  payMinor: Type.String({ description: 'what the payer pays (for a random discount, at least this)' }),
+});
+
+export function toOfferJson(offer: DiscountQuote): Static<typeof OfferJson> {
+  return { ...offer, offMinor: offer.offMinor.toString(), payMinor: offer.payMinor.toString() };
+}
+
 export const PayTargetJson = Type.Object({
   code: Type.String(),
   shopName: Type.String(),
@@ -84,6 +105,7 @@ export const PayTargetJson = Type.Object({
   currency: Type.Literal('CNY'),
   note: Type.Union([Type.String(), Type.Null()]),
   expiresAt: Type.Union([Timestamp, Type.Null()]),
+  offer: Type.Union([OfferJson, Type.Null()]),
 });
 export type PayTargetJson = Static<typeof PayTargetJson>;
 
@@ -124,5 +146,6 @@ export function toPayTargetJson(target: PayTarget): PayTargetJson {
     currency: 'CNY',
     note: target.note,
     expiresAt: target.expiresAt?.toISOString() ?? null,
+    offer: target.offer === null ? null : toOfferJson(target.offer),
   };
 }

@@ -7,6 +7,7 @@ import { isId, type IdGenerator } from '../kernel/ids.ts';
 import type { AuthUser } from '../identity/index.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { isUniqueViolation } from './store.ts';
+import type { DiscountQuote } from './discounts.ts';
 import type { PaymentOutcome, Payments, ResponseRecorder } from './service.ts';
 import {
   insertOrder,
@@ -71,6 +72,8 @@ export interface PayTarget {
   readonly amountMinor: bigint | null;
   readonly note: string | null;
   readonly expiresAt: Date | null;
+  /** The best discount for this payer and amount now (shown before the PIN), if any. */
+  readonly offer: DiscountQuote | null;
 }
 
 export interface ShopPayInput {
@@ -79,6 +82,8 @@ export interface ShopPayInput {
   readonly pin: string;
   readonly requestKey: string;
   readonly respond?: ResponseRecorder | undefined;
+  /** The offer the payer was shown before the PIN, if any. */
+  readonly offerId?: string | undefined;
 }
 
 const shopCodePrefix = 'qb-shop:';
@@ -215,15 +220,18 @@ export class Shops {
   }
 
   /** What a scanned code would pay; a paid or expired order is refused here already. */
-  async resolve(code: string): Promise<PayTarget> {
+  async resolve(code: string, payer?: { readonly user: AuthUser; readonly amountMinor: bigint | undefined }): Promise<PayTarget> {
     const { shop, order } = await this.resolveCode(code);
     if (order !== null) this.assertPayable(order, undefined);
+    const amountMinor = order?.amount_minor ?? payer?.amountMinor;
+    const offer = payer === undefined || amountMinor === undefined || shop.owner_user_id === payer.user.id ? undefined : await this.deps.payments.quoteDiscount(payer.user, 'shop_qr', amountMinor);
     return {
       code,
       shopName: shop.name,
       amountMinor: order?.amount_minor ?? null,
       note: order?.note ?? null,
       expiresAt: order?.expires_at ?? null,
+      offer: offer ?? null,
     };
   }
 
@@ -253,6 +261,7 @@ export class Shops {
       requestKey: input.requestKey,
       respond: input.respond,
       target: shopTarget(shop, order?.id ?? null, input.code),
+      offerId: input.offerId,
     });
   }
 

@@ -41,6 +41,13 @@ export interface PaymentRow {
   refund_of_payment_id: string | null;
   redpacket_id: string | null;
   rain_id: string | null;
+  /** A discounted payment: the payer paid amount_minor; the campaign's budget paid this much more. */
+  discount_minor: bigint | null;
+  campaign_id: string | null;
+  discount_label: string | null;
+  voucher_id: string | null;
+  budget_account_id: string | null;
+  scene: string | null;
 }
 
 export type NewPayment = Omit<
@@ -81,6 +88,9 @@ export interface BillRow {
   completed_at: Date | null;
   redpacket_id: string | null;
   rain_id: string | null;
+  discount_minor: bigint | null;
+  campaign_id: string | null;
+  discount_label: string | null;
 }
 
 export interface BillFilter {
@@ -187,12 +197,15 @@ export async function insertPendingPayment(
   const rows = await tx<PaymentRow[]>`
     INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
       credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-      ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id)
+      ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id,
+      discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene)
     VALUES (${payment.id}, ${payment.kind}, 'pending', ${payment.user_id}, ${payment.payee_user_id},
       ${payment.card_id}, ${payment.debit_account_id}, ${payment.credit_account_id},
       ${payment.amount_minor.toString()}, ${payment.currency}, ${payment.memo}, ${payment.request_key},
       ${payment.request_sha256}, ${payment.ledger_transfer_id}, ${payment.day}::date, ${payment.created_at},
-      ${payment.shop_id}, ${payment.shop_order_id}, ${payment.refund_of_payment_id}, ${payment.redpacket_id}, ${payment.rain_id})
+      ${payment.shop_id}, ${payment.shop_order_id}, ${payment.refund_of_payment_id}, ${payment.redpacket_id}, ${payment.rain_id},
+      ${payment.discount_minor?.toString() ?? null}, ${payment.campaign_id}, ${payment.discount_label}, ${payment.voucher_id},
+      ${payment.budget_account_id}, ${payment.scene})
     ON CONFLICT (user_id, kind, request_key) WHERE status <> 'failed' DO NOTHING
     RETURNING *`;
   return rows[0];
@@ -216,10 +229,12 @@ export function insertSettledPayments(
     WITH inserted AS (
       INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id, completed_at)
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id, completed_at,
+        discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene)
       SELECT id, kind, 'succeeded', user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
-        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id, created_at
+        ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id, created_at,
+        discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene
       FROM unnest(${p((x) => x.id)}::text[], ${p((x) => x.kind)}::text[], ${p((x) => x.user_id)}::text[],
         ${p((x) => x.payee_user_id)}::text[], ${p((x) => x.card_id)}::text[],
         ${p((x) => x.debit_account_id)}::text[], ${p((x) => x.credit_account_id)}::text[],
@@ -228,10 +243,14 @@ export function insertSettledPayments(
         ${p((x) => x.ledger_transfer_id)}::text[], ${p((x) => x.day)}::date[],
         ${p((x) => x.created_at.toISOString())}::timestamptz[], ${p((x) => x.shop_id)}::text[],
         ${p((x) => x.shop_order_id)}::text[], ${p((x) => x.refund_of_payment_id)}::text[],
-        ${p((x) => x.redpacket_id)}::text[], ${p((x) => x.rain_id)}::text[])
+        ${p((x) => x.redpacket_id)}::text[], ${p((x) => x.rain_id)}::text[],
+        ${p((x) => x.discount_minor?.toString() ?? null)}::int8[], ${p((x) => x.campaign_id)}::text[],
+        ${p((x) => x.discount_label)}::text[], ${p((x) => x.voucher_id)}::text[],
+        ${p((x) => x.budget_account_id)}::text[], ${p((x) => x.scene)}::text[])
         AS x(id, kind, user_id, payee_user_id, card_id, debit_account_id, credit_account_id,
           amount_minor, currency, memo, request_key, request_sha256, ledger_transfer_id, day,
-          created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id)
+          created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id,
+          discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene)
       ON CONFLICT DO NOTHING
       RETURNING *
     ), bills AS (
@@ -374,7 +393,8 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 const billColumns = (db: Db) => db`
   b.payment_id, b.direction, b.kind, b.amount_minor, p.currency, p.status, p.memo,
   b.counterparty_user_id, b.counterparty_name, b.counterparty_mobile_masked, p.card_id, c.bank,
-  c.last4, p.ledger_transfer_id, b.created_at, p.completed_at, p.redpacket_id, p.rain_id`;
+  c.last4, p.ledger_transfer_id, b.created_at, p.completed_at, p.redpacket_id, p.rain_id,
+  p.discount_minor, p.campaign_id, p.discount_label`;
 
 /**
  * Which payments a user sees as bills: succeeded ones, and the still-pending ones they initiated.

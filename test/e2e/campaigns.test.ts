@@ -55,7 +55,13 @@ test('save, edit, submit, four-eyes approve; versions with diffs; the kill switc
   assert.equal((await as('author', 'POST', `/v1/admin/campaigns/${id}/submit`)).json<{ status: string }>().status, 'pending_approval');
   expectProblem(await as('author', 'POST', `/v1/admin/campaigns/${id}/approve`, { confirmedExposureMinor: '300000' }), 403, 'marketing.four_eyes');
   expectProblem(await as('viewer', 'POST', `/v1/admin/campaigns/${id}/approve`, { confirmedExposureMinor: '300000' }), 403, 'request.forbidden');
+  expectProblem(await as('approver', 'POST', `/v1/admin/campaigns/${id}/approve`, { confirmedExposureMinor: '300000' }), 409, 'marketing.dry_run_required');
+  const dryRun = await as('author', 'POST', `/v1/admin/campaigns/${id}/dry-run`, {});
+  assert.equal(dryRun.statusCode, 200, dryRun.body);
+  assert.equal(dryRun.json<{ version: number; source: string }>().version, 2);
   expectProblem(await as('approver', 'POST', `/v1/admin/campaigns/${id}/approve`, { confirmedExposureMinor: '200000' }), 409, 'marketing.exposure_mismatch');
+  expectProblem(await as('approver', 'POST', `/v1/admin/campaigns/${id}/approve`, { confirmedExposureMinor: '300000' }), 422, 'marketing.fund_short');
+  assert.equal((await as('approver', 'POST', '/v1/admin/marketing/funds/platform/deposits', { amountMinor: '300000' })).statusCode, 201);
   const approved = await as('approver', 'POST', `/v1/admin/campaigns/${id}/approve`, { confirmedExposureMinor: '300000' });
   assert.equal(approved.json<{ status: string }>().status, 'active', approved.body);
   expectProblem(await as('author', 'GET', '/v1/admin/campaigns/cmp_01234567-89ab-7def-8123-456789abcdef'), 404, 'marketing.not_found');

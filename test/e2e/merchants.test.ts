@@ -188,6 +188,7 @@ describe('paying a shop by its static code', () => {
       code: shop.receiveCode,
       shopName: '老王面馆',
       amountMinor: null,
+      offer: null,
       currency: 'CNY',
       note: null,
       expiresAt: null,
@@ -354,6 +355,7 @@ describe('orders (dynamic codes)', () => {
     );
     assert.deepEqual(target.json(), {
       code: order.receiveCode,
+      offer: null,
       shopName: '老王面馆',
       amountMinor: '3800',
       currency: 'CNY',
