@@ -8,8 +8,8 @@ import type { Ledger } from '../ledger/index.ts';
 import type { AppliedDiscount, DiscountEngine, DiscountQuote, DiscountRequest } from '../payments/discounts.ts';
 import { shanghaiDay } from '../payments/model.ts';
 import { toDraft, type CampaignRow } from './campaigns.ts';
-import { discountFor, ineligibility, labels, perOrderMaxMinor, type CheckoutContext, type Label, type LiveCampaign, type Scene, type Template } from './model.ts';
-import { releaseUsage, reserveUsage, returnVoucher, selectUsableVouchers, takeVoucher, type VoucherRow } from './store.ts';
+import { allowedByLimits, discountFor, ineligibility, labels, perOrderMaxMinor, type CheckoutContext, type Label, type LiveCampaign, type Scene, type Template, type Usage } from './model.ts';
+import { releaseUsage, reserveUsage, returnVoucher, selectUsableVouchers, selectUsage, takeVoucher, type UsageRow, type VoucherRow } from './store.ts';
 
 /**
  * The checkout side of the marketing engine. Live campaigns are held in memory and refreshed
@@ -53,6 +53,7 @@ export class MarketingEngine implements DiscountEngine {
   private refreshedAtMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  private followUp: Promise<void> | undefined;
   private readonly samples = new Float64Array(decisionSamples);
   private sampleCount = 0;
 
@@ -70,9 +71,19 @@ export class MarketingEngine implements DiscountEngine {
     this.timer = undefined;
   }
 
-  /** Reloads live campaigns, their budgets and the kill switch (one refresh at a time). */
+  /**
+   * Reloads live campaigns, their budgets and the kill switch, one load at a time. A refresh asked
+   * for while one runs gets a new load after it (that one may have read before the change).
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.load().finally(() => {
+    if (this.refreshing !== undefined) {
+      this.followUp ??= this.refreshing.then(() => {
+        this.followUp = undefined;
+        return this.refresh();
+      });
+      return this.followUp;
+    }
+    this.refreshing = this.load().finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing;
@@ -133,12 +144,12 @@ export class MarketingEngine implements DiscountEngine {
         if (template.kind === 'voucher') {
           for (const voucher of vouchers) {
             if (voucher.campaign_id !== campaign.id) continue;
-            const off = cap(discountFor({ ...template, amountMinor: voucher.amount_minor, minSpendMinor: voucher.min_spend_minor }, ctx.amountMinor, 'expected'), entry.budgetLeftMinor);
+            const off = cap(allowedByLimits(discountFor({ ...template, amountMinor: voucher.amount_minor, minSpendMinor: voucher.min_spend_minor }, ctx.amountMinor, 'expected'), campaign.perUser, ctx.usage(campaign.id)), entry.budgetLeftMinor);
             if (off > 0n) candidates.push({ entry, voucher, offMinor: off });
           }
           continue;
         }
-        const off = cap(discountFor(template, ctx.amountMinor, 'expected'), entry.budgetLeftMinor);
+        const off = cap(allowedByLimits(discountFor(template, ctx.amountMinor, 'expected'), campaign.perUser, ctx.usage(campaign.id)), entry.budgetLeftMinor);
         if (off > 0n) candidates.push({ entry, voucher: null, offMinor: off });
       }
       candidates.sort((a, b) => (a.offMinor === b.offMinor ? (a.entry.live.id < b.entry.live.id ? -1 : 1) : a.offMinor > b.offMinor ? -1 : 1));
@@ -156,9 +167,16 @@ export class MarketingEngine implements DiscountEngine {
     return sorted[Math.min(n - 1, Math.floor(n * 0.99))] ?? 0;
   }
 
-  private context(request: { readonly scene: Scene; readonly user: AuthUser; readonly amountMinor: bigint }): CheckoutContext {
-    const zero = { countToday: 0, minorToday: 0n, countTotal: 0, minorTotal: 0n };
-    return { scene: request.scene, userId: request.user.id, userCreatedAtMs: idTimeMs(request.user.id), amountMinor: request.amountMinor, nowMs: this.deps.clock.nowMs(), usage: () => zero };
+  /**
+   * A checkout's context. Checkout decides with no usage (the reservation is what enforces the
+   * limits, atomically); a quote reads the user's usage so what is shown is what would apply.
+   */
+  private context(request: { readonly scene: Scene; readonly user: AuthUser; readonly amountMinor: bigint }, usage: readonly UsageRow[] = []): CheckoutContext {
+    const nowMs = this.deps.clock.nowMs();
+    const today = shanghaiDay(nowMs);
+    const zero: Usage = { countToday: 0, minorToday: 0n, countTotal: 0, minorTotal: 0n };
+    const byCampaign = new Map(usage.map((u): [string, Usage] => [u.campaign_id, { countToday: u.day === today ? u.count_today : 0, minorToday: u.day === today ? u.minor_today : 0n, countTotal: u.count_total, minorTotal: u.minor_total }]));
+    return { scene: request.scene, userId: request.user.id, userCreatedAtMs: idTimeMs(request.user.id), amountMinor: request.amountMinor, nowMs, usage: (id) => byCampaign.get(id) ?? zero };
   }
 
   /** A user's usable vouchers, read only when a live voucher campaign covers this scene. */
@@ -169,8 +187,8 @@ export class MarketingEngine implements DiscountEngine {
   }
 
   async quote(request: Omit<DiscountRequest, 'requestKey' | 'offerId'>): Promise<DiscountQuote | undefined> {
-    const vouchers = await this.vouchersFor(request.user.id, request.scene);
-    const [best] = this.decide(this.context(request), vouchers);
+    const [vouchers, usage] = await Promise.all([this.vouchersFor(request.user.id, request.scene), this.off() || this.entries.length === 0 ? [] : selectUsage(this.deps.sql, request.user.id, this.entries.map((e) => e.live.id))]);
+    const [best] = this.decide(this.context(request, usage), vouchers);
     if (best === undefined) return undefined;
     const template = best.entry.live.template;
     const random = template.kind === 'random';
