@@ -9,7 +9,7 @@ import { Agent, request } from 'node:http';
 
 interface Plan {
   readonly baseUrl: string;
-  readonly mode: 'healthz' | 'transfer' | 'sequence';
+  readonly mode: 'healthz' | 'transfer' | 'sequence' | 'checkout';
   readonly seconds: number;
   readonly connections: number;
   /**
@@ -25,6 +25,9 @@ interface Plan {
   readonly sequences?: readonly (readonly number[])[];
   /** Sequence mode: spread each connection's requests evenly over this many ms (a paced load). */
   readonly paceMs?: number;
+  /** Checkout mode: the shop code paid and the amount, by the pairs' tokens in turn. */
+  readonly code?: string;
+  readonly amountMinor?: string;
 }
 
 const chunks: Buffer[] = [];
@@ -95,8 +98,9 @@ await Promise.all(
       if (plan.mode === 'healthz' || pair === undefined) {
         status = await send('GET', '/healthz', {}, undefined);
       } else {
-        const body = JSON.stringify({ toUserId: pair.toUserId, amountMinor: '1', pin: plan.pin, memo: 'bench' });
-        status = await send('POST', '/v1/transfers', {
+        const checkout = plan.mode === 'checkout';
+        const body = checkout ? JSON.stringify({ code: plan.code, amountMinor: plan.amountMinor, pin: plan.pin }) : JSON.stringify({ toUserId: pair.toUserId, amountMinor: '1', pin: plan.pin, memo: 'bench' });
+        status = await send('POST', checkout ? '/v1/shop-payments' : '/v1/transfers', {
           authorization: `Bearer ${pair.tokens[n % pair.tokens.length] ?? ''}`,
           'idempotency-key': `${plan.runId}-${String(connection)}-${String(n)}`,
           'content-type': 'application/json',

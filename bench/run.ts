@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   ledger: () => import('./ledger.ts'),
   'http-transfer': () => import('./http-transfer.ts'),
   redpacket: () => import('./redpacket.ts'),
+  marketing: () => import('./marketing.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
