@@ -18,6 +18,8 @@ export interface DbOptions {
   readonly poolSize?: number;
   /** A schema to create and work in; unset means the server's default search_path. */
   readonly schema?: string;
+  /** Called with each query sent (the benchmarks count statements with it). */
+  readonly debug?: (connection: number, query: string) => void;
 }
 
 const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -50,6 +52,7 @@ export function connect(options: DbOptions): Sql {
     max: options.poolSize ?? 10,
     types: { bigint: postgres.BigInt },
     onnotice: () => undefined,
+    ...(options.debug === undefined ? {} : { debug: options.debug }),
     idle_timeout: 30,
     connect_timeout: 10,
     ...(options.schema === undefined ? {} : { connection: { search_path: options.schema } }),

@@ -1,3 +1,4 @@
+import { OfferJson, toOfferJson } from './shops-schemas.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
@@ -65,6 +66,7 @@ export const ChargeJson = Type.Object({
   payerMobileMasked: Type.String(),
   createdAt: Timestamp,
   confirmBy: Timestamp,
+  offer: Type.Optional(Type.Union([OfferJson, Type.Null()], { description: 'for a charge awaiting the PIN: the discount it would get, shown before the PIN' })),
 });
 export type ChargeJson = Static<typeof ChargeJson>;
 
@@ -81,6 +83,7 @@ export function toChargeJson(charge: Charge): ChargeJson {
     payerMobileMasked: charge.payerMobileMasked,
     createdAt: charge.createdAt.toISOString(),
     confirmBy: charge.confirmBy.toISOString(),
+    ...(charge.offer === undefined ? {} : { offer: charge.offer === null ? null : toOfferJson(charge.offer) }),
   };
 }
 

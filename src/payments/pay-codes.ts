@@ -1,3 +1,4 @@
+import type { DiscountQuote } from './discounts.ts';
 import QRCode from 'qrcode';
 import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
@@ -52,6 +53,8 @@ export interface Charge {
   readonly payerMobileMasked: string;
   readonly createdAt: Date;
   readonly confirmBy: Date;
+  /** A charge awaiting the payer's PIN: the discount it would get now (shown before the PIN). */
+  readonly offer?: DiscountQuote | null;
 }
 
 export interface IssuedCode {
@@ -142,7 +145,7 @@ export class PayCodes {
   /** The payer's charges waiting for the PIN. */
   async awaiting(payer: AuthUser): Promise<Charge[]> {
     const rows = await selectAwaitingCharges(this.deps.sql, payer.id, this.deps.clock.now());
-    return rows.map((row) => this.toCharge(row));
+    return Promise.all(rows.map(async (row) => ({ ...this.toCharge(row), offer: (await this.deps.payments.quoteDiscount(payer, 'payment_code', row.amount_minor)) ?? null })));
   }
 
   /** The payer confirms a charge with the PIN: the shop is paid. Errors leave it waiting. */

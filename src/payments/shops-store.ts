@@ -36,9 +36,8 @@ export async function selectShopByOwner(db: Db, userId: string): Promise<ShopRow
   return rows[0];
 }
 
-export async function selectShop(db: Db, shopId: string): Promise<ShopRow | undefined> {
-  const rows = await db<ShopRow[]>`SELECT * FROM payments_shops WHERE id = ${shopId}`;
-  return rows[0];
+export function selectShops(db: Db, shopIds: readonly string[]): Promise<ShopRow[]> {
+  return db<ShopRow[]>`SELECT * FROM payments_shops WHERE id = ANY(${shopIds as string[]}::text[])`;
 }
 
 export async function insertOrder(

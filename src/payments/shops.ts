@@ -6,6 +6,7 @@ import { DomainError } from '../kernel/errors.ts';
 import { isId, type IdGenerator } from '../kernel/ids.ts';
 import type { AuthUser } from '../identity/index.ts';
 import type { Ledger } from '../ledger/index.ts';
+import { batched } from '../kernel/batch.ts';
 import { isUniqueViolation } from './store.ts';
 import type { DiscountQuote } from './discounts.ts';
 import type { PaymentOutcome, Payments, ResponseRecorder } from './service.ts';
@@ -13,7 +14,7 @@ import {
   insertOrder,
   insertShop,
   selectOrder,
-  selectShop,
+  selectShops,
   selectShopByOwner,
   selectSucceededShopPayment,
   type OrderRow,
@@ -134,8 +135,34 @@ interface Resolved {
   readonly order: OrderRow | null;
 }
 
+/** Shops held in memory: a shop row never changes once opened (no UPDATE or DELETE touches it). */
+const shopCacheMax = 10_000;
+
 export class Shops {
+  private readonly shops = new Map<string, ShopRow>();
+
   constructor(private readonly deps: ShopsDeps) {}
+
+  /**
+   * A shop by id: from memory once read (its row is immutable), else read in a statement shared
+   * with the concurrent requests (kernel/batch.ts). A missing shop is not remembered.
+   */
+  private async shop(shopId: string): Promise<ShopRow | undefined> {
+    const held = this.shops.get(shopId);
+    if (held !== undefined) return held;
+    const row = await this.loadShop(shopId);
+    if (row !== undefined) {
+      if (this.shops.size >= shopCacheMax) this.shops.delete(this.shops.keys().next().value ?? '');
+      this.shops.set(shopId, row);
+    }
+    return row;
+  }
+
+  private readonly loadShop = batched<string, ShopRow | undefined>(async (ids) => {
+    const rows = await selectShops(this.deps.sql, ids);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id));
+  });
 
   /** Opens the user's shop and its ledger account, in one transaction; one shop per user. */
   async openShop(user: AuthUser, input: { readonly name: string }): Promise<Shop> {
@@ -333,7 +360,7 @@ export class Shops {
     if (code.startsWith(shopCodePrefix)) {
       const shopId = code.slice(shopCodePrefix.length);
       if (!isId('shop', shopId)) throw targetNotFound();
-      const shop = await selectShop(this.deps.sql, shopId);
+      const shop = await this.shop(shopId);
       if (shop === undefined) throw targetNotFound();
       return { shop, order: null };
     }
@@ -342,7 +369,7 @@ export class Shops {
       if (!isId('ord', orderId)) throw targetNotFound();
       const order = await selectOrder(this.deps.sql, orderId);
       if (order === undefined) throw targetNotFound();
-      const shop = await selectShop(this.deps.sql, order.shop_id);
+      const shop = await this.shop(order.shop_id);
       assert(shop !== undefined, 'an order belongs to a shop');
       return { shop, order };
     }
@@ -351,7 +378,7 @@ export class Shops {
 
   /** A shop by id, which the caller already holds (a charge's shop). */
   async shopRow(shopId: string): Promise<ShopRow> {
-    const row = await selectShop(this.deps.sql, shopId);
+    const row = await this.shop(shopId);
     assert(row !== undefined, `shop ${shopId} exists`);
     return row;
   }

@@ -185,3 +185,28 @@ test('vouchers: issued to a user, shown and used once at checkout', async () => 
   assert.deepEqual(after.map((v) => v.status), ['used']);
   assert.equal(await quote(alice, shop.receiveCode, 3000), null);
 });
+
+test('payment code: a small charge is discounted at once; one awaiting the PIN shows its offer first', async () => {
+  for (const row of await t.app.campaigns.list()) if (row.status === 'active') await t.app.marketing.end('op', row.id).catch(() => undefined);
+  const campaign = await liveCampaign(t.app, { ...saneDefinition, name: '付款码立减', scenes: [{ scene: 'payment_code' }], perUser: { countPerDay: 5, minorPerDay: '2500', countPerCampaign: 5, minorPerCampaign: '2500' } });
+  const owner = await newUser(t.app);
+  await shopOf(owner);
+  const alice = await payer();
+  const code = async () => (await asUser(t.app, alice, 'POST', '/v1/me/pay-code')).json<{ code: string }>().code;
+  // Under the no-PIN amount (¥200): paid at once, discounted.
+  const small = await asUser(t.app, owner, 'POST', '/v1/shops/mine/charges', { payCode: await code(), amountMinor: '3000' });
+  assert.equal(small.json<{ status: string }>().status, 'paid', small.body);
+  const smallBill = (await asUser(t.app, alice, 'GET', `/v1/bills/${small.json<{ paymentId: string }>().paymentId}`)).json<Bill>();
+  assert.deepEqual([smallBill.amountMinor, smallBill.discount?.amountMinor, smallBill.discount?.campaignId], ['2500', '500', campaign.id]);
+  // Over it: the payer sees the charge and its offer before the PIN, then confirms.
+  const big = await asUser(t.app, owner, 'POST', '/v1/shops/mine/charges', { payCode: await code(), amountMinor: '30000' });
+  assert.equal(big.json<{ status: string }>().status, 'awaiting_pin', big.body);
+  const waiting = (await asUser(t.app, alice, 'GET', '/v1/me/code-charges')).json<{ charges: { id: string; offer: Offer | null }[] }>().charges;
+  assert.equal(waiting[0]?.offer?.offMinor, '500');
+  assert.equal(waiting[0]?.offer?.payMinor, '29500');
+  const confirmed = await asUser(t.app, alice, 'POST', `/v1/me/code-charges/${waiting[0]?.id ?? ''}/confirm`, { pin: testPin });
+  assert.equal(confirmed.statusCode, 201, confirmed.body);
+  assert.equal(confirmed.json<Bill>().discount?.amountMinor, '500');
+  const scenes = await t.db.sql<{ scene: string }[]>`SELECT scene FROM payments WHERE campaign_id = ${campaign.id} ORDER BY created_at`;
+  assert.deepEqual(scenes.map((s) => s.scene), ['payment_code', 'payment_code']);
+});
