@@ -61,6 +61,7 @@ export interface App {
   readonly idempotency: IdempotencyStore;
   readonly metrics: Metrics;
   readonly ids: IdGenerator;
+  readonly clock: Clock;
   readonly operatorToken: string;
   /** Method and URL pattern of every route registered after the server's own. */
   readonly routes: readonly { readonly method: string; readonly url: string; readonly hasBody: boolean }[];
@@ -225,6 +226,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     idempotency,
     metrics,
     ids,
+    clock,
     operatorToken: operator.token,
     routes,
     inject: http.inject.bind(http),

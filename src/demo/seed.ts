@@ -2,6 +2,7 @@ import type { App } from '../app.ts';
 import type { Sql } from '../kernel/db.ts';
 import { formatMinor } from '../kernel/money.ts';
 import type { Random } from '../kernel/random.ts';
+import { depositFund } from '../marketing/funds.ts';
 import { bankAccountId } from '../payments/index.ts';
 
 /**
@@ -15,6 +16,7 @@ export const demoPassword = 'demo-pass-1';
 export const demoPin = '802413';
 export const demoPacketMinor = 666n;
 export const demoBudgetMinor = 1_000_000n;
+export const demoCampaignBudgetMinor = 200_000n;
 const demoShopName = '小红面馆 Bob\'s Noodles';
 const demoShopPaymentMinor = 3_200n;
 const demoShopRefundMinor = 500n;
@@ -57,8 +59,35 @@ export async function seedDemoIfEmpty(app: App, sql: Sql, random: Random): Promi
   // A campaign budget, so the console can schedule an hourly rain at once.
   await app.rains.depositBudget(demoBudgetMinor, 'demo-budget-1', bankAccountId);
   const operatorPassword = Buffer.from(random.bytes(12)).toString('base64url');
-  await app.operators.create({ username: 'admin', password: operatorPassword, role: 'admin', displayName: 'Demo admin' });
+  const admin = await app.operators.create({ username: 'admin', password: operatorPassword, role: 'admin', displayName: 'Demo admin' });
+  await seedCampaign(app, admin.id, Buffer.from(random.bytes(12)).toString('base64url'));
   return { users: people.map(({ name, mobile }) => ({ name, mobile })), operator: { username: 'admin', password: operatorPassword } };
+}
+
+/**
+ * A live shop campaign (¥5 off from ¥20, twice a day per user, a ¥2,000 platform budget), written
+ * by a second operator and approved by the admin as four eyes require, so the pay page shows an
+ * offer before the PIN at once.
+ */
+async function seedCampaign(app: App, approverId: string, authorPassword: string): Promise<void> {
+  const author = await app.operators.create({ username: 'marketer', password: authorPassword, role: 'operator', displayName: 'Demo marketer' });
+  const now = app.clock.nowMs();
+  await depositFund(app.ledger, { kind: 'platform', amountMinor: demoCampaignBudgetMinor, requestKey: 'demo-campaign-fund', fromAccountId: bankAccountId });
+  const campaign = await app.campaigns.create(author.id, {
+    name: '周末立减 Weekend ¥5 off',
+    template: { kind: 'fixed', amountMinor: '500', minSpendMinor: '2000' },
+    scenes: [{ scene: 'shop_qr' }, { scene: 'payment_code' }],
+    segment: { kind: 'all' },
+    perUser: { countPerDay: 2, minorPerDay: '1000', countPerCampaign: 10, minorPerCampaign: '5000' },
+    startsAt: new Date(now - 60_000).toISOString(),
+    endsAt: new Date(now + 30 * 86_400_000).toISOString(),
+    label: 'platform_discount',
+    budget: { funding: 'platform', amountMinor: demoCampaignBudgetMinor.toString() },
+  });
+  await app.marketing.dryRun(campaign.id);
+  await app.campaigns.submit(campaign.id);
+  await app.campaigns.approve(approverId, campaign.id, demoCampaignBudgetMinor);
+  for (let stage = 0; stage < 3; stage += 1) await app.marketing.promote(approverId, campaign.id);
 }
 
 export function describeSeed(seed: DemoSeed, baseUrl: string): string {
@@ -69,6 +98,7 @@ export function describeSeed(seed: DemoSeed, baseUrl: string): string {
     `  Operator console: ${baseUrl}/admin — username ${seed.operator.username}, password ${seed.operator.password}`,
     `  (balances: ¥${formatMinor(100_000n - 8_880n + 2_000n - demoShopPaymentMinor + demoShopRefundMinor - demoPacketMinor)} and ¥${formatMinor(50_000n + 8_880n - 2_000n)}; Bob's shop "${demoShopName}" holds ¥${formatMinor(demoShopPaymentMinor - demoShopRefundMinor)})`,
     `  Alice sent a lucky red packet to the family group: log in as Bob to open it. The campaign budget holds ¥${formatMinor(demoBudgetMinor)} for rains.`,
+    `  A shop campaign is live: ¥5 off from ¥20 when paying Bob's shop (shown before the PIN).`,
     '',
   ];
   return lines.join('\n');

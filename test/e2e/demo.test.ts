@@ -37,6 +37,10 @@ test('an empty database gets two users, balances, bills, a shop, a red packet to
   assert.equal(inbox.length, 1);
   assert.equal(inbox[0]?.my_amount_minor, null);
   assert.equal(await t.app.rains.budgetBalance(), 1_000_000n);
+  // A live shop campaign: Alice paying Bob's shop ¥30 is offered ¥5 off before the PIN.
+  await t.app.engine.refresh();
+  const offer = await t.app.payments.quoteDiscount(alice, 'shop_qr', 3_000n);
+  assert.equal(offer?.offMinor, 500n);
   const login = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { mobile: '13800000001', password: demoPassword } });
   assert.equal(login.statusCode, 200);
   const admin = await t.app.inject({ method: 'POST', url: '/v1/admin/auth/login', payload: { username: 'admin', password: seed.operator.password } });
