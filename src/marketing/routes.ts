@@ -58,6 +58,11 @@ function campaignJson(campaigns: Campaigns, row: CampaignRow) {
     approvedBy: row.approved_by,
     approvedAt: row.approved_at?.toISOString() ?? null,
     maximumExposureMinor: campaigns.exposureOf(row).toString(),
+    stage: row.stage,
+    forecast: row.forecast,
+    pausedReason: row.paused_reason,
+    pausedAt: row.paused_at?.toISOString() ?? null,
+    budgetAccountId: row.budget_account_id,
     updatedAt: row.updated_at.toISOString(),
   };
 }

@@ -41,7 +41,7 @@ export const ChargeBody = Type.Object(
 );
 
 export const ConfirmBody = Type.Object(
-  { pin: Pin },
+  { pin: Pin, offerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the offer shown on the charge: if it no longer applies, nothing is paid (409 marketing.offer_changed)' })) },
   { additionalProperties: false },
 );
 
@@ -139,7 +139,7 @@ export const payCodesRoutes: FastifyPluginAsyncTypebox<PayCodesRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const { bill } = await payCodes.confirm(currentUser(request), { chargeId: request.params.id, pin: request.body.pin });
+      const { bill } = await payCodes.confirm(currentUser(request), { chargeId: request.params.id, pin: request.body.pin, offerId: request.body.offerId });
       return reply.code(201).send(toBillJson(bill));
     },
   );

@@ -149,14 +149,14 @@ export class PayCodes {
   }
 
   /** The payer confirms a charge with the PIN: the shop is paid. Errors leave it waiting. */
-  async confirm(payer: AuthUser, input: { readonly chargeId: string; readonly pin: string }): Promise<{ charge: Charge; bill: Bill }> {
+  async confirm(payer: AuthUser, input: { readonly chargeId: string; readonly pin: string; readonly offerId?: string | undefined }): Promise<{ charge: Charge; bill: Bill }> {
     const row = await this.payersCharge(payer, input.chargeId);
     if (row.status === 'paid' && row.payment_id !== null) {
       const bill = await this.deps.payments.getBill(payer.id, row.payment_id);
       return { charge: this.toCharge(row), bill };
     }
     this.assertAwaiting(row);
-    const outcome = await this.pay(row, payer, input.pin);
+    const outcome = await this.pay(row, payer, input.pin, input.offerId);
     await updateChargeStatus(this.deps.sql, row.id, 'awaiting_pin', { status: 'paid', paymentId: outcome.bill.id, now: this.deps.clock.now() });
     return { charge: this.toCharge(await this.load(row.id)), bill: outcome.bill };
   }
@@ -206,10 +206,11 @@ export class PayCodes {
     return this.toCharge(await this.load(row.id));
   }
 
-  private async pay(row: ChargeRow, payer: AuthUser, pin: string | null) {
+  private async pay(row: ChargeRow, payer: AuthUser, pin: string | null, offerId?: string) {
     const shop = await this.deps.shops.shopRow(row.shop_id);
     return this.deps.payments.payShop(payer, {
       amountMinor: row.amount_minor,
+      offerId,
       pin,
       requestKey: `charge:${row.id}`,
       target: shopTarget(shop, null, `charge:${row.id}`),

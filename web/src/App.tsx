@@ -16,6 +16,7 @@ import { SendRedPacketPage } from './pages/SendRedPacketPage.tsx';
 import { ShopPage } from './pages/ShopPage.tsx';
 import { TopUpPage } from './pages/TopUpPage.tsx';
 import { TransferPage } from './pages/TransferPage.tsx';
+import { VouchersPage } from './pages/VouchersPage.tsx';
 import { navigate, routeFromHash, type Route } from './router.ts';
 
 /** Signed out → the auth page; signed in → the page the hash names. The session is the HttpOnly cookie. */
@@ -81,6 +82,8 @@ export function App() {
       return <SendRedPacketPage />;
     case 'rain':
       return <RainPage key={hash} onDone={home} />;
+    case 'vouchers':
+      return <VouchersPage onDone={home} />;
     case 'home':
       return (
         <HomePage

@@ -7,6 +7,8 @@ export interface Problem {
   readonly title: string;
   readonly detail: string;
   readonly status: number;
+  /** A 422 that names fields (marketing.invalid): each problem with what to change. */
+  readonly problems?: readonly { readonly field: string; readonly message: string }[];
 }
 
 export class ApiError extends Error {

@@ -13,8 +13,9 @@ export type Route =
   | 'redpackets'
   | 'redpacket'
   | 'redpacket-send'
-  | 'rain';
-const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends', 'groups', 'pay', 'paycode', 'shop', 'redpackets', 'redpacket', 'redpacket-send', 'rain'];
+  | 'rain'
+  | 'vouchers';
+const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends', 'groups', 'pay', 'paycode', 'shop', 'redpackets', 'redpacket', 'redpacket-send', 'rain', 'vouchers'];
 
 function hashParts(): [string, string] {
   const [name = '', query = ''] = window.location.hash.replace(/^#\/?/, '').split('?', 2);

@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, ApiError, formatYuan, errorMessage } from '../api.ts';
+import { MarketingAdmin } from './MarketingAdmin.tsx';
 import { RainsAdmin } from './RainsAdmin.tsx';
 
 /**
  * The operator console at /admin: its own log-in (operator accounts, not wallet users), the
  * ledger's totals read in one snapshot, reconciliation status, user search, transfer search, and
- * the hourly rains (the campaign budget, scheduling, one rain paying out).
+ * the hourly rains (the campaign budget, scheduling, one rain paying out); and, on its own page
+ * (#/marketing), 营销 · Marketing: campaigns, their approval, burn rate, kill switch and funds.
  * English only: operators work in one language here.
  */
 interface Operator {
@@ -86,7 +88,43 @@ function Login({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
   );
 }
 
-function Dashboard({ operator, onLogout }: { operator: Operator; onLogout: () => Promise<void> }) {
+/** The console's pages, by the URL hash: the overview (ledger, users, rains) or marketing. */
+type ConsolePage = 'overview' | 'marketing';
+
+function pageFromHash(): ConsolePage {
+  return window.location.hash === '#/marketing' ? 'marketing' : 'overview';
+}
+
+function Console({ operator, onLogout }: { operator: Operator; onLogout: () => Promise<void> }) {
+  const [page, setPage] = useState<ConsolePage>(pageFromHash);
+  useEffect(() => {
+    const onHash = () => {
+      setPage(pageFromHash());
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+    };
+  }, []);
+  const go = (next: ConsolePage) => {
+    window.location.hash = next === 'marketing' ? '#/marketing' : '#/';
+  };
+  return (
+    <main className="admin">
+      <header className="home-header">
+        <span>qianbao console · {operator.username} ({operator.role})</span>
+        <button type="button" className="link light" onClick={() => void onLogout()}>Log out</button>
+      </header>
+      <nav className="tabs admin-nav">
+        <button type="button" className={page === 'overview' ? 'tab active' : 'tab'} onClick={() => { go('overview'); }} data-testid="admin-nav-overview">Overview</button>
+        <button type="button" className={page === 'marketing' ? 'tab active' : 'tab'} onClick={() => { go('marketing'); }} data-testid="admin-nav-marketing">营销 · Marketing</button>
+      </nav>
+      {page === 'marketing' ? <MarketingAdmin canChange={operator.role !== 'viewer'} /> : <Dashboard operator={operator} />}
+    </main>
+  );
+}
+
+function Dashboard({ operator }: { operator: Operator }) {
   const [totals, setTotals] = useState<Totals | null>(null);
   const [health, setHealth] = useState<Reconcile | null>(null);
   const [mobile, setMobile] = useState('');
@@ -114,11 +152,7 @@ function Dashboard({ operator, onLogout }: { operator: Operator; onLogout: () =>
   }
 
   return (
-    <main className="admin">
-      <header className="home-header">
-        <span>qianbao console · {operator.username} ({operator.role})</span>
-        <button type="button" className="link light" onClick={() => void onLogout()}>Log out</button>
-      </header>
+    <>
       <section className="card" data-testid="reconcile">
         <h3>Reconciliation</h3>
         {health === null ? 'Loading…' : health.ok ? `OK — ${String(health.transfers)} transfers, ${String(health.accounts)} accounts` : `${String(health.problems.length)} problem(s)`}
@@ -145,7 +179,7 @@ function Dashboard({ operator, onLogout }: { operator: Operator; onLogout: () =>
           <input placeholder="mobile prefix" value={mobile} onChange={(e) => { setMobile(e.target.value); }} />
           <button type="submit" className="primary">Search</button>
         </form>
-        <table><tbody>{users.map((u) => <tr key={u.id}><td>{u.mobile}</td><td>{u.displayName}</td><td>{u.realNameVerified ? 'verified' : '—'}</td><td><button type="button" className="link" onClick={() => { setAccountId(u.walletAccountId); }}>{u.walletAccountId.slice(0, 13)}…</button></td></tr>)}</tbody></table>
+        <table><tbody>{users.map((u) => <tr key={u.id} data-testid="admin-user"><td>{u.mobile}</td><td>{u.displayName}</td><td data-testid="admin-user-id">{u.id}</td><td>{u.realNameVerified ? 'verified' : '—'}</td><td><button type="button" className="link" onClick={() => { setAccountId(u.walletAccountId); }}>{u.walletAccountId.slice(0, 13)}…</button></td></tr>)}</tbody></table>
       </section>
       <section className="card">
         <h3>Transfers</h3>
@@ -156,7 +190,7 @@ function Dashboard({ operator, onLogout }: { operator: Operator; onLogout: () =>
         <table><tbody>{transfers.map((x) => <tr key={x.seq}><td>{x.seq}</td><td>{x.kind}</td><td>{x.type}</td><td>{formatYuan(x.amountMinor)}</td><td title={x.id}>{x.id.slice(0, 16)}</td></tr>)}</tbody></table>
       </section>
       <RainsAdmin canMoveMoney={operator.role !== 'viewer'} />
-    </main>
+    </>
   );
 }
 
@@ -176,7 +210,7 @@ export function AdminApp() {
   if (operator === undefined) return <main className="center">Loading…</main>;
   if (operator === null) return <Login onLoggedIn={refresh} />;
   return (
-    <Dashboard
+    <Console
       operator={operator}
       onLogout={async () => {
         await api('POST', '/v1/admin/auth/logout');

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { ArcElement, Chart, DoughnutController, Legend, Tooltip } from 'chart.js';
 import { api, formatYuan } from '../api.ts';
-import { useI18n, type MessageKey } from '../i18n.tsx';
+import { useI18n, type Lang, type MessageKey } from '../i18n.tsx';
+import { labelText, type BillDiscount } from '../marketing.ts';
 import { navigate } from '../router.ts';
 
 Chart.register(DoughnutController, ArcElement, Tooltip, Legend);
@@ -19,6 +20,8 @@ interface Bill {
   readonly completedAt: string | null;
   /** The red packet a redpacket* bill belongs to: the receipt links to it. */
   readonly redPacketId: string | null;
+  /** A campaign's discount on this payment: the payer paid the price less it. */
+  readonly discount?: BillDiscount | null;
 }
 
 const kinds = ['p2p', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'rain_prize', 'shop', 'refund', 'topup', 'withdraw'] as const;
@@ -38,9 +41,31 @@ function currentMonth(): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
 }
 
+/** The price before the discount, when it differs from the amount (the payer's side of a discounted payment). */
+function grossShown(bill: Bill): string | null {
+  const discount = bill.discount ?? null;
+  return discount === null || discount.grossMinor === bill.amountMinor ? null : discount.grossMinor;
+}
+
+/** A bill's discount as the receipt shows it: the original price struck through, the label and what came off, what was paid. */
+function DiscountLines({ bill, discount, lang }: { bill: Bill; discount: BillDiscount; lang: Lang }) {
+  const { t } = useI18n();
+  const gross = grossShown(bill);
+  return (
+    <dl className="detail discount" data-testid="bill-discount-detail">
+      {gross !== null && (
+        <div><dt>{t('originalPrice')}</dt><dd><s data-testid="bill-detail-gross">¥{formatYuan(gross)}</s></dd></div>
+      )}
+      <div><dt data-testid="bill-detail-label">{labelText(discount.label, lang)}</dt><dd className="discount-off" data-testid="bill-detail-off">−¥{formatYuan(discount.amountMinor)}</dd></div>
+      <div><dt>{t('paidAmount')}</dt><dd data-testid="bill-detail-paid">¥{formatYuan(bill.amountMinor)}</dd></div>
+    </dl>
+  );
+}
+
 /** One bill in full: the receipt. */
 function BillDetail({ bill, onClose }: { bill: Bill; onClose: () => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
+  const discount = bill.discount ?? null;
   const rows: [MessageKey, string][] = [
     ['kindLabel', kindLabel(t, bill.kind)],
     ['counterparty', `${bill.counterparty.displayName}${bill.counterparty.mobileMasked === null ? '' : ` ${bill.counterparty.mobileMasked}`}`],
@@ -55,6 +80,7 @@ function BillDetail({ bill, onClose }: { bill: Bill; onClose: () => void }) {
         <div className="sheet-title">{t('billDetail')}</div>
         <div className="amount center-text">{sign(bill)}{formatYuan(bill.amountMinor)}</div>
         {bill.memo !== null && <p className="center-text muted">{bill.memo}</p>}
+        {discount !== null && <DiscountLines bill={bill} discount={discount} lang={lang} />}
         <dl className="detail">
           {rows.map(([label, value]) => (
             <div key={label}><dt>{t(label)}</dt><dd>{value}</dd></div>
@@ -121,7 +147,7 @@ function SpendingChart({ summary }: { summary: Summary }) {
 }
 
 export function BillsPage({ onDone }: { onDone: () => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [filter, setFilter] = useState<Filter>('all');
   const [month, setMonth] = useState(currentMonth);
   const [kind, setKind] = useState('');
@@ -169,18 +195,30 @@ export function BillsPage({ onDone }: { onDone: () => void }) {
       <section className="card">
         {bills.length === 0 && <p className="muted">{t('noBills')}</p>}
         <ul className="bills" data-testid="bills">
-          {bills.map((bill) => (
-            <li key={bill.id} onClick={() => { setOpen(bill); }} data-testid="bill">
-              <span>
-                {kindLabel(t, bill.kind)} · {bill.counterparty.displayName}
-                {bill.memo !== null && <small className="muted"> {bill.memo}</small>}
-              </span>
-              <span className={sign(bill) === '+' ? 'plus' : 'minus'}>
-                {sign(bill)}
-                {formatYuan(bill.amountMinor)}
-              </span>
-            </li>
-          ))}
+          {bills.map((bill) => {
+            const discount = bill.discount ?? null;
+            const gross = grossShown(bill);
+            return (
+              <li key={bill.id} onClick={() => { setOpen(bill); }} data-testid="bill">
+                <span>
+                  {kindLabel(t, bill.kind)} · {bill.counterparty.displayName}
+                  {bill.memo !== null && <small className="muted"> {bill.memo}</small>}
+                  {discount !== null && (
+                    <small className="discount-tag" data-testid="bill-discount">
+                      {labelText(discount.label, lang)} −¥{formatYuan(discount.amountMinor)}
+                    </small>
+                  )}
+                </span>
+                <span className="bill-amount">
+                  {gross !== null && <s className="muted" data-testid="bill-gross">{formatYuan(gross)}</s>}
+                  <span className={sign(bill) === '+' ? 'plus' : 'minus'}>
+                    {sign(bill)}
+                    {formatYuan(bill.amountMinor)}
+                  </span>
+                </span>
+              </li>
+            );
+          })}
         </ul>
       </section>
       <button type="button" className="link" onClick={onDone}>{t('back')}</button>

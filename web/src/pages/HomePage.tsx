@@ -15,6 +15,7 @@ const tiles: readonly { key: MessageKey; icon: string; route?: Route }[] = [
   { key: 'groups', icon: '💬', route: 'groups' },
   { key: 'redPackets', icon: '🧧', route: 'redpackets' },
   { key: 'rain', icon: '⏰', route: 'rain' },
+  { key: 'vouchers', icon: '🎟', route: 'vouchers' },
   { key: 'fortune', icon: '福' },
   { key: 'forest', icon: '🌳' },
   { key: 'wealth', icon: '📈' },

@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, formatYuan, errorMessage } from '../api.ts';
+import { OfferCard } from '../components/OfferCard.tsx';
 import { PinPad } from '../components/PinPad.tsx';
 import { useI18n } from '../i18n.tsx';
+import type { Offer } from '../marketing.ts';
 
 interface IssuedCode {
   readonly code: string;
@@ -13,6 +15,8 @@ interface Charge {
   readonly id: string;
   readonly shopName: string;
   readonly amountMinor: string;
+  /** The discount this charge would get now, shown before the PIN (the server sends it while the charge awaits the PIN). */
+  readonly offer?: Offer | null;
 }
 
 const refreshMs = 60_000;
@@ -62,8 +66,8 @@ export function PayCodePage({ onDone }: { onDone: () => void }) {
         await api('POST', `/v1/me/code-charges/${charge.id}/decline`);
         setNotice(t('chargeDeclined'));
       } else {
-        await api('POST', `/v1/me/code-charges/${charge.id}/confirm`, { pin });
-        setNotice(`${t('paid')} · ${charge.shopName} · ¥${formatYuan(charge.amountMinor)}`);
+        const bill = await api<{ amountMinor?: string }>('POST', `/v1/me/code-charges/${charge.id}/confirm`, charge.offer ? { pin, offerId: charge.offer.offerId } : { pin });
+        setNotice(`${t('paid')} · ${charge.shopName} · ¥${formatYuan(bill.amountMinor ?? charge.amountMinor)}`);
       }
       setWaiting(null);
       await refresh();
@@ -90,6 +94,7 @@ export function PayCodePage({ onDone }: { onDone: () => void }) {
         <section className="card" data-testid="charge-confirm">
           <h3>{t('confirmCharge')}</h3>
           <p>{waiting.shopName} · <strong>¥{formatYuan(waiting.amountMinor)}</strong></p>
+          {waiting.offer !== undefined && waiting.offer !== null && <OfferCard offer={waiting.offer} testId="charge-offer" />}
           <button type="button" className="primary" onClick={() => { setAskingPin(true); }} data-testid="charge-confirm-pin">{t('pay')}</button>
           <button type="button" className="link" onClick={() => void answer(waiting, null)} data-testid="charge-decline">{t('decline')}</button>
         </section>
