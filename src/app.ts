@@ -28,6 +28,13 @@ import { MarketingEngine } from './marketing/engine.ts';
 import { ensureFunds } from './marketing/funds.ts';
 import { CampaignOperations } from './marketing/operations.ts';
 import { operationsRoutes, voucherRoutes } from './marketing/ops-routes.ts';
+import { AnnualBills } from './credit/annual.ts';
+import { Consent } from './credit/consent.ts';
+import { Deposits } from './credit/deposits.ts';
+import { demoPartnerRoutes, partnerAdminRoutes, partnerRoutes } from './credit/partner-routes.ts';
+import { Partners } from './credit/partners.ts';
+import { creditRoutes } from './credit/routes.ts';
+import { CreditScores } from './credit/scores.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -57,6 +64,8 @@ export interface App {
   readonly campaigns: Campaigns;
   readonly marketing: CampaignOperations;
   readonly engine: MarketingEngine;
+  /** Credit with real consent: partners, grants and the access log, scores, deposits, annual bills. */
+  readonly credit: { readonly partners: Partners; readonly consent: Consent; readonly scores: CreditScores; readonly deposits: Deposits; readonly annual: AnnualBills };
   readonly operators: Operators;
   readonly idempotency: IdempotencyStore;
   readonly metrics: Metrics;
@@ -187,6 +196,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const breaker = new Passes(() => marketing.breakerPass(), (error) => { http.log.warn({ err: String(error) }, 'marketing breaker pass failed'); });
   const breakerTimer = setInterval(() => { breaker.kick(); }, config.marketingBreakerIntervalMs);
   breakerTimer.unref();
+  // Credit with real consent (issue 6): partners, grants, the access log, scores, deposits, the annual bill.
+  http.decorateRequest('partner', null);
+  const partners = new Partners({ sql, clock, ids, ledger });
+  const consent = new Consent({ sql, clock, ids, partner: (id) => partners.get(id) });
+  const scores = new CreditScores({ sql, clock });
+  const deposits = new Deposits({ sql, clock, ids, ledger, identity, consent, scores });
+  const annual = new AnnualBills({ sql, clock, consent, scores });
+  await http.register(creditRoutes, { prefix: '/v1', clock, identity, consent, scores, partners, deposits, annual });
+  await http.register(partnerRoutes, { prefix: '/v1/partner', partners, consent, scores, deposits, sql, clock });
+  await http.register(partnerAdminRoutes, { prefix: '/v1/admin', partners, operators });
+  await http.register(demoPartnerRoutes, { prefix: '/v1', partners, deposits, identity });
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,
@@ -195,7 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     batchSizeMax: config.ledger.batchSizeMax,
   });
   if (!(await registerWebApp(http))) http.log.warn('web/dist is missing: run `npm run build` to serve the web app at /');
-  const maintenance = createMaintenance({ ledger, payments, payCodes, redPackets, rains, idempotency, clock, http });
+  const maintenance = createMaintenance({ ledger, payments, payCodes, redPackets, rains, idempotency, clock, http, scores });
   let maintenanceTimer: NodeJS.Timeout | undefined;
   http.addHook('onClose', async () => {
     clearInterval(maintenanceTimer);
@@ -222,6 +242,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     campaigns,
     marketing,
     engine,
+    credit: { partners, consent, scores, deposits, annual },
     operators,
     idempotency,
     metrics,
@@ -254,6 +275,7 @@ function createMaintenance(deps: {
   readonly idempotency: IdempotencyStore;
   readonly clock: Clock;
   readonly http: FastifyInstance;
+  readonly scores: CreditScores;
 }) {
   let running: Promise<unknown> = Promise.resolve();
   let isRunning = false;
@@ -277,6 +299,8 @@ function createMaintenance(deps: {
       if (charges > 0) deps.http.log.info({ charges }, 'stale payment-code charges finished');
       // Redis grab records a crashed process left behind are put on their shares.
       await deps.redPackets.syncAllActive();
+      // Credit scores a day old are recomputed (a batch a pass; events make them stale sooner).
+      await deps.scores.recomputeDue();
       const funding = await deps.redPackets.resolveStaleFunding();
       if (funding > 0) deps.http.log.info({ funding }, 'stale red packet sends resolved');
     }

@@ -2,6 +2,7 @@ import type { App } from '../app.ts';
 import type { Sql } from '../kernel/db.ts';
 import { formatMinor } from '../kernel/money.ts';
 import type { Random } from '../kernel/random.ts';
+import { demoPartnerName } from '../credit/partner-routes.ts';
 import { depositFund } from '../marketing/funds.ts';
 import { bankAccountId } from '../payments/index.ts';
 
@@ -61,6 +62,8 @@ export async function seedDemoIfEmpty(app: App, sql: Sql, random: Random): Promi
   const operatorPassword = Buffer.from(random.bytes(12)).toString('base64url');
   const admin = await app.operators.create({ username: 'admin', password: operatorPassword, role: 'admin', displayName: 'Demo admin' });
   await seedCampaign(app, admin.id, Buffer.from(random.bytes(12)).toString('base64url'));
+  // A demo partner the web app plays: a bike rental asking for a ¥199 deposit (free at a score of 550).
+  await app.credit.partners.register(admin.id, { name: demoPartnerName, kind: 'bike', purposes: ['credit.score.share', 'credit.deposit_waiver', 'data.collect.payments'], scoreThreshold: 550 });
   return { users: people.map(({ name, mobile }) => ({ name, mobile })), operator: { username: 'admin', password: operatorPassword } };
 }
 

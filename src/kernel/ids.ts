@@ -7,7 +7,7 @@ import type { Random } from './random.ts';
  * `acct_0190a6f2-…`. The prefix tells a human what an id is and lets handlers reject an id of the
  * wrong type before touching the database.
  */
-export const idPrefixes = ['acct', 'txf', 'grp', 'usr', 'rpk', 'req', 'op', 'card', 'pay', 'shop', 'ord', 'frq', 'rfd', 'chg', 'rain', 'cmp', 'vch'] as const;
+export const idPrefixes = ['acct', 'txf', 'grp', 'usr', 'rpk', 'req', 'op', 'card', 'pay', 'shop', 'ord', 'frq', 'rfd', 'chg', 'rain', 'cmp', 'vch', 'ptn', 'cns', 'dep'] as const;
 export type IdPrefix = (typeof idPrefixes)[number];
 
 export interface IdGenerator {

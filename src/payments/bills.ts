@@ -49,6 +49,8 @@ export interface Bill {
   readonly rainId: string | null;
   /** A campaign's discount on this payment: the payer paid the price less it. */
   readonly discount: BillDiscount | null;
+  /** A deposit's step (waived, held, released, charged): the partner's deposit. */
+  readonly depositId: string | null;
 }
 
 export interface BillDiscount {
@@ -132,6 +134,7 @@ export function toBill(row: BillRow): Bill {
       row.discount_minor === null || row.campaign_id === null || row.discount_label === null
         ? null
         : { campaignId: row.campaign_id, label: row.discount_label, amountMinor: row.discount_minor, grossMinor: (row.direction === 'income' ? 0n : row.discount_minor) + row.amount_minor },
+    depositId: row.deposit_id,
   };
 }
 

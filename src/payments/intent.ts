@@ -103,6 +103,7 @@ export function newPaymentRow(intent: Intent, id: string, now: Date, fingerprint
     rain_id: null,
     ...discountColumns(discount),
     scene: intent.scene ?? null,
+    deposit_id: null,
   };
 }
 
@@ -235,6 +236,7 @@ export function redPacketPayout(input: {
     rain_id: input.kind === 'rain_prize' ? input.packetId : null,
     ...discountColumns(null),
     scene: null,
+    deposit_id: null,
   };
   return {
     payment,
@@ -249,5 +251,53 @@ export function redPacketPayout(input: {
       counterpartyMobileMasked: input.counterparty.mobileMasked,
       createdAt: input.now,
     },
+  };
+}
+
+/**
+ * A step of a partner's deposit as the user's bill: waived (no money moved), held, released or
+ * charged. Written already succeeded, once per (user, kind, deposit): the deposit is the request.
+ */
+export function depositStep(input: {
+  readonly id: string;
+  readonly kind: 'deposit_waived' | 'deposit_hold' | 'deposit_release' | 'deposit_charge';
+  readonly userId: string;
+  readonly depositId: string;
+  readonly ledgerTransferId: string;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly amountMinor: bigint;
+  readonly memo: string;
+  readonly partnerName: string;
+  readonly now: Date;
+}): { readonly payment: NewPayment; readonly bill: NewBill } {
+  const payment: NewPayment = {
+    id: input.id,
+    kind: input.kind,
+    user_id: input.userId,
+    payee_user_id: null,
+    card_id: null,
+    debit_account_id: input.debitAccountId,
+    credit_account_id: input.creditAccountId,
+    amount_minor: input.amountMinor,
+    currency: 'CNY',
+    memo: input.memo.slice(0, 50),
+    request_key: input.depositId,
+    request_sha256: createHash('sha256').update(`${input.kind}\n${input.depositId}\n${input.userId}`).digest('hex'),
+    ledger_transfer_id: input.ledgerTransferId,
+    day: shanghaiDay(input.now.getTime()),
+    created_at: input.now,
+    shop_id: null,
+    shop_order_id: null,
+    refund_of_payment_id: null,
+    redpacket_id: null,
+    rain_id: null,
+    ...discountColumns(null),
+    scene: null,
+    deposit_id: input.depositId,
+  };
+  return {
+    payment,
+    bill: { userId: input.userId, paymentId: input.id, direction: billDirection(input.kind, 'payer'), kind: input.kind, amountMinor: input.amountMinor, counterpartyUserId: null, counterpartyName: input.partnerName, counterpartyMobileMasked: null, createdAt: input.now },
   };
 }

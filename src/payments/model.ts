@@ -7,7 +7,7 @@ import type { TransferRequest } from '../ledger/index.ts';
  * how a payment names its ledger transfer. No I/O.
  */
 
-export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'rain_prize'] as const;
+export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'rain_prize', 'deposit_waived', 'deposit_hold', 'deposit_release', 'deposit_charge'] as const;
 export type PaymentKind = (typeof paymentKinds)[number];
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
 /**
@@ -163,6 +163,13 @@ export function billDirection(kind: PaymentKind, side: 'payer' | 'payee'): BillD
     case 'redpacket_refund':
     case 'rain_prize':
       return 'income';
+    // A deposit waived, held or released stays the user's money (不计收支); a charge is spent.
+    case 'deposit_waived':
+    case 'deposit_hold':
+    case 'deposit_release':
+      return 'neutral';
+    case 'deposit_charge':
+      return 'expense';
   }
 }
 

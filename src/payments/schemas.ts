@@ -151,6 +151,7 @@ export const BillJson = Type.Object({
     }),
     Type.Null(),
   ]),
+  depositId: NullableString,
 });
 export type BillJson = Static<typeof BillJson>;
 export const BillPageJson = Type.Object({
@@ -200,6 +201,7 @@ export function toBillJson(bill: Bill): BillJson {
     redPacketId: bill.redPacketId,
     rainId: bill.rainId,
     discount: bill.discount === null ? null : { campaignId: bill.discount.campaignId, label: bill.discount.label, amountMinor: bill.discount.amountMinor.toString(), grossMinor: bill.discount.grossMinor.toString() },
+    depositId: bill.depositId,
   };
 }
 

@@ -624,5 +624,6 @@ function directBillRow(payment: NewPayment, bill: NewBill): BillRow {
     discount_minor: payment.discount_minor,
     campaign_id: payment.campaign_id,
     discount_label: payment.discount_label,
+    deposit_id: payment.deposit_id,
   };
 }

@@ -8,6 +8,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { demoPartnerName } from '../../src/credit/partner-routes.ts';
+import { consentText } from '../../src/credit/texts.ts';
 import { reconcile } from '../../src/ledger/index.ts';
 import { fundedUser, newUser, send } from '../../src/payments/testing.ts';
 import { asUser, createTestApp, testPin, type TestApp, type TestUser } from '../../src/testing/app.ts';
@@ -23,7 +25,7 @@ before(async () => {
   a = await newUser(t.app, { displayName: 'A' });
   b = await newUser(t.app, { displayName: 'B' });
   c = await newUser(t.app, { displayName: 'C' });
-  const { cardId } = await fundedUser(t.app, a, 10_000n);
+  const { cardId } = await fundedUser(t.app, a, 50_000n);
   ids['card'] = cardId;
   const paid = await send(t.app, a, { toUserId: c.id, amountMinor: '100', memo: 'A to C' });
   assert.equal(paid.statusCode, 201, paid.body);
@@ -66,6 +68,14 @@ before(async () => {
   ids['rain'] = rain.id;
   assert.equal((await asUser(t.app, a, 'POST', `/v1/rains/${rain.id}/taps`)).json<{ won: boolean }>().won, true);
   await t.app.rains.settleNow();
+  // A grants the annual bill's publication (a grant with no partner).
+  const text = consentText('annual_bill.publish');
+  ids['grant'] = (await t.app.credit.consent.grant(a.id, { purpose: 'annual_bill.publish', textSha256: text?.sha256 ?? '', agree: true })).id;
+  // A rents the demo partner's bike: its deposit is held on A's balance.
+  await t.app.credit.partners.register(operator.id, { name: demoPartnerName, kind: 'bike', purposes: ['credit.deposit_waiver'], scoreThreshold: 900 });
+  const rental = await asUser(t.app, a, 'POST', '/v1/demo-partner/rentals');
+  assert.equal(rental.statusCode, 201, rental.body);
+  ids['deposit'] = rental.json<{ id: string }>().id;
 });
 after(async () => {
   await t.close();
@@ -120,6 +130,15 @@ const probes: Probe[] = [
   { method: 'GET', pattern: '/v1/ledger/accounts/:id', url: () => `/v1/ledger/accounts/${a.walletAccountId}`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/accounts/:id/statement', url: () => `/v1/ledger/accounts/${a.walletAccountId}/statement`, expected: 401 },
   { method: 'GET', pattern: '/v1/ledger/transfers/:id', url: () => `/v1/ledger/transfers/x`, expected: 401 },
+  { method: 'POST', pattern: '/v1/consent/grants/:id/revoke', url: () => `/v1/consent/grants/${ids['grant'] ?? ''}/revoke`, expected: 404 },
+  // The partner API takes a partner's key: a user's session opens none of it.
+  { method: 'GET', pattern: '/v1/partner/users/:userId/credit-score', url: () => `/v1/partner/users/${a.id}/credit-score`, expected: 401 },
+  { method: 'GET', pattern: '/v1/partner/users/:userId/payments-summary', url: () => `/v1/partner/users/${a.id}/payments-summary`, expected: 401 },
+  { method: 'GET', pattern: '/v1/partner/deposits/:id', url: () => `/v1/partner/deposits/dep_x`, expected: 401 },
+  { method: 'POST', pattern: '/v1/partner/deposits/:id/return', url: () => `/v1/partner/deposits/dep_x/return`, expected: 401 },
+  { method: 'POST', pattern: '/v1/partner/deposits/:id/charge', url: () => `/v1/partner/deposits/dep_x/charge`, body: () => ({}), expected: 401 },
+  { method: 'POST', pattern: '/v1/demo-partner/rentals/:id/return', url: () => `/v1/demo-partner/rentals/${ids['deposit'] ?? ''}/return`, expected: 404 },
+  { method: 'POST', pattern: '/v1/demo-partner/rentals/:id/damage', url: () => `/v1/demo-partner/rentals/${ids['deposit'] ?? ''}/damage`, expected: 404 },
 ];
 
 /**
@@ -127,7 +146,17 @@ const probes: Probe[] = [
  * printed on a QR for every payer to scan (it shows the shop's name and an order's amount only);
  * a rain is open to every signed-in user (each sees and taps it as themselves).
  */
-const publicByDesign = new Set(['GET /v1/pay-targets/:code', 'GET /v1/rains/:id', 'POST /v1/rains/:id/taps']);
+const publicByDesign = new Set([
+  'GET /v1/pay-targets/:code',
+  'GET /v1/rains/:id',
+  'POST /v1/rains/:id/taps',
+  // Consent texts are public; a year selects within the signed-in user's own annual bill; a
+  // share card's token is the public link itself (an unknown or revoked one answers 404).
+  'GET /v1/consent/texts/:purpose',
+  'GET /v1/annual-bill/:year',
+  'POST /v1/annual-bill/:year/share',
+  'GET /v1/public/annual-bills/:token',
+]);
 
 test('every route with an id parameter is walked', () => {
   const registered = t.app.routes
