@@ -213,31 +213,20 @@ export function redPacketPayout(input: {
   readonly now: Date;
   readonly counterparty: { readonly userId: string | null; readonly name: string; readonly mobileMasked: string | null };
 }): { readonly payment: NewPayment; readonly bill: NewBill } {
-  const payment: NewPayment = {
+  const payment = systemPayment({
     id: input.id,
     kind: input.kind,
-    user_id: input.userId,
-    payee_user_id: null,
-    card_id: null,
-    debit_account_id: input.escrowAccountId,
-    credit_account_id: input.walletAccountId,
-    amount_minor: input.amountMinor,
-    currency: 'CNY',
+    userId: input.userId,
+    requestKey: input.requestKey ?? input.packetId,
+    debitAccountId: input.escrowAccountId,
+    creditAccountId: input.walletAccountId,
+    amountMinor: input.amountMinor,
     memo: input.memo,
-    request_key: input.requestKey ?? input.packetId,
-    request_sha256: createHash('sha256').update(`${input.kind}\n${input.requestKey ?? input.packetId}\n${input.userId}`).digest('hex'),
-    ledger_transfer_id: input.ledgerTransferId,
-    day: shanghaiDay(input.now.getTime()),
-    created_at: input.now,
-    shop_id: null,
-    shop_order_id: null,
-    refund_of_payment_id: null,
-    redpacket_id: input.kind === 'rain_prize' ? null : input.packetId,
-    rain_id: input.kind === 'rain_prize' ? input.packetId : null,
-    ...discountColumns(null),
-    scene: null,
-    deposit_id: null,
-  };
+    ledgerTransferId: input.ledgerTransferId,
+    now: input.now,
+    links: { redpacket_id: input.kind === 'rain_prize' ? null : input.packetId, rain_id: input.kind === 'rain_prize' ? input.packetId : null, deposit_id: null },
+  });
+
   return {
     payment,
     bill: {
@@ -271,7 +260,44 @@ export function depositStep(input: {
   readonly partnerName: string;
   readonly now: Date;
 }): { readonly payment: NewPayment; readonly bill: NewBill } {
-  const payment: NewPayment = {
+  const payment = systemPayment({
+    id: input.id,
+    kind: input.kind,
+    userId: input.userId,
+    requestKey: input.depositId,
+    debitAccountId: input.debitAccountId,
+    creditAccountId: input.creditAccountId,
+    amountMinor: input.amountMinor,
+    memo: input.memo.slice(0, 50),
+    ledgerTransferId: input.ledgerTransferId,
+    now: input.now,
+    links: { redpacket_id: null, rain_id: null, deposit_id: input.depositId },
+  });
+
+  return {
+    payment,
+    bill: { userId: input.userId, paymentId: input.id, direction: billDirection(input.kind, 'payer'), kind: input.kind, amountMinor: input.amountMinor, counterpartyUserId: null, counterpartyName: input.partnerName, counterpartyMobileMasked: null, createdAt: input.now },
+  };
+}
+
+/**
+ * A payment the system writes already succeeded (a red packet payout, a deposit step): no card,
+ * no payee, no shop, no discount; unique for its user by (kind, request key).
+ */
+function systemPayment(input: {
+  readonly id: string;
+  readonly kind: PaymentKind;
+  readonly userId: string;
+  readonly requestKey: string;
+  readonly debitAccountId: string;
+  readonly creditAccountId: string;
+  readonly amountMinor: bigint;
+  readonly memo: string | null;
+  readonly ledgerTransferId: string;
+  readonly now: Date;
+  readonly links: Pick<NewPayment, 'redpacket_id' | 'rain_id' | 'deposit_id'>;
+}): NewPayment {
+  return {
     id: input.id,
     kind: input.kind,
     user_id: input.userId,
@@ -281,23 +307,17 @@ export function depositStep(input: {
     credit_account_id: input.creditAccountId,
     amount_minor: input.amountMinor,
     currency: 'CNY',
-    memo: input.memo.slice(0, 50),
-    request_key: input.depositId,
-    request_sha256: createHash('sha256').update(`${input.kind}\n${input.depositId}\n${input.userId}`).digest('hex'),
+    memo: input.memo,
+    request_key: input.requestKey,
+    request_sha256: createHash('sha256').update(`${input.kind}\n${input.requestKey}\n${input.userId}`).digest('hex'),
     ledger_transfer_id: input.ledgerTransferId,
     day: shanghaiDay(input.now.getTime()),
     created_at: input.now,
     shop_id: null,
     shop_order_id: null,
     refund_of_payment_id: null,
-    redpacket_id: null,
-    rain_id: null,
+    ...input.links,
     ...discountColumns(null),
     scene: null,
-    deposit_id: input.depositId,
-  };
-  return {
-    payment,
-    bill: { userId: input.userId, paymentId: input.id, direction: billDirection(input.kind, 'payer'), kind: input.kind, amountMinor: input.amountMinor, counterpartyUserId: null, counterpartyName: input.partnerName, counterpartyMobileMasked: null, createdAt: input.now },
   };
 }
