@@ -3,14 +3,13 @@ import type { Sql } from '../kernel/db.ts';
 import { assert } from '../kernel/assert.ts';
 import { DomainError } from '../kernel/errors.ts';
 import type { IdGenerator } from '../kernel/ids.ts';
-import { formatMinor } from '../kernel/money.ts';
 import { jsonContentType, type IdempotencyClaim } from '../http/idempotency.ts';
 import {
   unverifiedDailySendMaxMinor,
   type AuthUser,
   type Identity,
 } from '../identity/index.ts';
-import type { Ledger, Submission } from '../ledger/index.ts';
+import type { Ledger } from '../ledger/index.ts';
 import {
   listBills,
   requireBill,
@@ -25,6 +24,7 @@ import { PaymentBatches } from './batches.ts';
 import { billsFor, intentFingerprint, newPaymentRow, sameRequest, type Intent, type RedPacketTarget, type ShopTarget } from './intent.ts';
 import { bindCard, listCards, requireCard, unbindUserCard, type Card } from './cards.ts';
 import { isBudgetSpent, ledgerLegsOf, paymentResult, type DiscountEngine, type DiscountQuote, type PaymentScene } from './discounts.ts';
+import { directBillRow, isDirect, limitError, submissionOf } from './paths.ts';
 import './errors.ts';
 import {
   bankAccountCode,
@@ -38,7 +38,6 @@ import {
   topupDailyMaxMinor,
   withdrawDailyMaxMinor,
   type BankCode,
-  type LimitBreach,
   type PaymentKind,
   type PaymentLimits,
 } from './model.ts';
@@ -56,8 +55,6 @@ import {
   selectRefundedMinor,
   recordDirectPayments,
   selectStalePending,
-  type BillRow,
-  type NewBill,
   type NewPayment,
   type PaymentRow,
 } from './store.ts';
@@ -150,19 +147,6 @@ export const defaultPaymentLimits: PaymentLimits = {
   unverifiedDailySendMaxMinor,
 };
 
-function limitError(breach: LimitBreach): DomainError {
-  const leftMinor =
-    breach.limitMinor > breach.usedMinor ? breach.limitMinor - breach.usedMinor : 0n;
-  const detail =
-    breach.code === 'payments.unverified_daily_limit_exceeded'
-      ? `without a verified real name you can send ¥${formatMinor(breach.limitMinor)} a day; ¥${formatMinor(leftMinor)} is left today. Verify your real name to lift the limit.`
-      : `the daily limit is ¥${formatMinor(breach.limitMinor)}; ¥${formatMinor(leftMinor)} is left today`;
-  return new DomainError(breach.code, {
-    detail,
-    limitMinor: breach.limitMinor,
-    remainingMinor: leftMinor,
-  });
-}
 
 export class Payments {
   private readonly limits: PaymentLimits;
@@ -580,50 +564,4 @@ export class Payments {
   monthSummary(userId: string, month?: string): Promise<MonthSummary> {
     return monthSummary(this.deps.sql, userId, month ?? shanghaiMonth(this.deps.clock.nowMs()));
   }
-}
-
-
-/** A payment's ledger submission: its payer's leg alone, or with its discount leg as a linked group. */
-function submissionOf(payment: PaymentRow): Submission {
-  const legs = ledgerLegsOf(payment);
-  const [only] = legs;
-  return legs.length === 1 && only !== undefined ? { transfer: only } : { group: legs };
-}
-
-/** Direct payments: unlimited, not an order (its unique index is claimed by a pending row), not a refund. */
-function isDirect(intent: Intent): boolean {
-  return (
-    !isLimited(intent.kind, intent.user.realNameVerified) &&
-    intent.refundOf === null &&
-    intent.card === null &&
-    (intent.shop === null || intent.shop.orderId === null)
-  );
-}
-
-/** The payer's bill of a direct payment as written, without reading it back. */
-function directBillRow(payment: NewPayment, bill: NewBill): BillRow {
-  return {
-    payment_id: payment.id,
-    direction: bill.direction,
-    kind: payment.kind,
-    amount_minor: payment.amount_minor,
-    currency: payment.currency,
-    status: 'succeeded',
-    memo: payment.memo,
-    counterparty_user_id: bill.counterpartyUserId,
-    counterparty_name: bill.counterpartyName,
-    counterparty_mobile_masked: bill.counterpartyMobileMasked,
-    card_id: null,
-    bank: null,
-    last4: null,
-    ledger_transfer_id: payment.ledger_transfer_id,
-    created_at: payment.created_at,
-    completed_at: payment.created_at,
-    redpacket_id: payment.redpacket_id,
-    rain_id: payment.rain_id,
-    discount_minor: payment.discount_minor,
-    campaign_id: payment.campaign_id,
-    discount_label: payment.discount_label,
-    deposit_id: payment.deposit_id,
-  };
 }
