@@ -1,8 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError, type Me } from './api.ts';
 import { useI18n } from './i18n.tsx';
+import { AnnualBillPage } from './pages/AnnualBillPage.tsx';
 import { AuthPage } from './pages/AuthPage.tsx';
+import { BikePage } from './pages/BikePage.tsx';
 import { BillsPage } from './pages/BillsPage.tsx';
+import { ConsentPage } from './pages/ConsentPage.tsx';
+import { CreditPage } from './pages/CreditPage.tsx';
 import { FriendsPage } from './pages/FriendsPage.tsx';
 import { GroupsPage } from './pages/GroupsPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
@@ -13,13 +17,17 @@ import { RainPage } from './pages/RainPage.tsx';
 import { RedPacketPage } from './pages/RedPacketPage.tsx';
 import { RedPacketsPage } from './pages/RedPacketsPage.tsx';
 import { SendRedPacketPage } from './pages/SendRedPacketPage.tsx';
+import { ShareCardPage } from './pages/ShareCardPage.tsx';
 import { ShopPage } from './pages/ShopPage.tsx';
 import { TopUpPage } from './pages/TopUpPage.tsx';
 import { TransferPage } from './pages/TransferPage.tsx';
 import { VouchersPage } from './pages/VouchersPage.tsx';
-import { navigate, routeFromHash, type Route } from './router.ts';
+import { navigate, routeFromHash, shareTokenFromHash, type Route } from './router.ts';
 
-/** Signed out → the auth page; signed in → the page the hash names. The session is the HttpOnly cookie. */
+/**
+ * Signed out → the auth page; signed in → the page the hash names. The session is the HttpOnly
+ * cookie. A public share card (#/share/<token>) opens either way: it needs no sign-in.
+ */
 export function App() {
   const { t } = useI18n();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
@@ -53,6 +61,8 @@ export function App() {
     void refresh();
   };
 
+  const shareToken = shareTokenFromHash();
+  if (shareToken !== null) return <ShareCardPage key={shareToken} token={shareToken} />;
   if (me === undefined) return <main className="center">{t('loading')}</main>;
   if (me === null) return <AuthPage onSignedIn={refresh} />;
   switch (route) {
@@ -84,6 +94,14 @@ export function App() {
       return <RainPage key={hash} onDone={home} />;
     case 'vouchers':
       return <VouchersPage onDone={home} />;
+    case 'credit':
+      return <CreditPage onDone={home} />;
+    case 'consent':
+      return <ConsentPage key={hash} onDone={home} />;
+    case 'annual-bill':
+      return <AnnualBillPage onDone={home} />;
+    case 'bike':
+      return <BikePage onDone={home} />;
     case 'home':
       return (
         <HomePage

@@ -1,5 +1,6 @@
 import { createContext, useContext, useState, type ReactNode } from 'react';
 import { ApiError, errorMessage } from './api.ts';
+import { creditMessages } from './credit-messages.ts';
 
 /** zh-CN by default, English on request; the choice is remembered in localStorage. */
 export type Lang = 'zh' | 'en';
@@ -28,7 +29,7 @@ const messages = {
     fortune: '集五福',
     forest: '蚂蚁森林',
     wealth: '理财',
-    credit: '信用',
+    credit: '信用分',
     comingSoon: '敬请期待',
     welcome: '你好，',
     language: 'English',
@@ -223,6 +224,7 @@ const messages = {
     voucher_issued: '可使用',
     voucher_used: '已使用',
     voucher_expired: '已过期',
+    ...creditMessages.zh,
   },
   en: {
     appName: 'qianbao',
@@ -247,7 +249,7 @@ const messages = {
     fortune: 'Five Fortunes',
     forest: 'Forest',
     wealth: 'Wealth',
-    credit: 'Credit',
+    credit: 'Credit score',
     comingSoon: 'Coming soon',
     welcome: 'Hello, ',
     language: '中文',
@@ -442,6 +444,7 @@ const messages = {
     voucher_issued: 'Ready to use',
     voucher_used: 'Used',
     voucher_expired: 'Expired',
+    ...creditMessages.en,
   },
 } as const;
 

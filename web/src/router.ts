@@ -14,8 +14,12 @@ export type Route =
   | 'redpacket'
   | 'redpacket-send'
   | 'rain'
-  | 'vouchers';
-const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends', 'groups', 'pay', 'paycode', 'shop', 'redpackets', 'redpacket', 'redpacket-send', 'rain', 'vouchers'];
+  | 'vouchers'
+  | 'credit'
+  | 'consent'
+  | 'annual-bill'
+  | 'bike';
+const routes: readonly Route[] = ['home', 'transfer', 'topup', 'bills', 'pin', 'friends', 'groups', 'pay', 'paycode', 'shop', 'redpackets', 'redpacket', 'redpacket-send', 'rain', 'vouchers', 'credit', 'consent', 'annual-bill', 'bike'];
 
 function hashParts(): [string, string] {
   const [name = '', query = ''] = window.location.hash.replace(/^#\/?/, '').split('?', 2);
@@ -25,6 +29,15 @@ function hashParts(): [string, string] {
 export function routeFromHash(): Route {
   const [name] = hashParts();
   return routes.find((route) => route === name) ?? 'home';
+}
+
+/**
+ * The token of a public annual-bill share card (#/share/<token>): a page anyone with the link opens,
+ * signed in or not. Null for every other route.
+ */
+export function shareTokenFromHash(): string | null {
+  const match = /^share\/([A-Za-z0-9_-]{1,64})$/.exec(hashParts()[0]);
+  return match?.[1] ?? null;
 }
 
 /** A query parameter of the hash route: `code` of `#/pay?code=qb-shop:…`. */

@@ -1,13 +1,15 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, ApiError, formatYuan, errorMessage } from '../api.ts';
 import { MarketingAdmin } from './MarketingAdmin.tsx';
+import { PartnersAdmin } from './PartnersAdmin.tsx';
 import { RainsAdmin } from './RainsAdmin.tsx';
 
 /**
  * The operator console at /admin: its own log-in (operator accounts, not wallet users), the
  * ledger's totals read in one snapshot, reconciliation status, user search, transfer search, and
  * the hourly rains (the campaign budget, scheduling, one rain paying out); and, on its own page
- * (#/marketing), 营销 · Marketing: campaigns, their approval, burn rate, kill switch and funds.
+ * (#/marketing), 营销 · Marketing: campaigns, their approval, burn rate, kill switch and funds;
+ * and (#/partners) 合作方 · Partners: registering credit partners (the API key shown once).
  * English only: operators work in one language here.
  */
 interface Operator {
@@ -88,11 +90,12 @@ function Login({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
   );
 }
 
-/** The console's pages, by the URL hash: the overview (ledger, users, rains) or marketing. */
-type ConsolePage = 'overview' | 'marketing';
+/** The console's pages, by the URL hash: the overview (ledger, users, rains), marketing or partners. */
+type ConsolePage = 'overview' | 'marketing' | 'partners';
 
 function pageFromHash(): ConsolePage {
-  return window.location.hash === '#/marketing' ? 'marketing' : 'overview';
+  if (window.location.hash === '#/marketing') return 'marketing';
+  return window.location.hash === '#/partners' ? 'partners' : 'overview';
 }
 
 function Console({ operator, onLogout }: { operator: Operator; onLogout: () => Promise<void> }) {
@@ -107,7 +110,7 @@ function Console({ operator, onLogout }: { operator: Operator; onLogout: () => P
     };
   }, []);
   const go = (next: ConsolePage) => {
-    window.location.hash = next === 'marketing' ? '#/marketing' : '#/';
+    window.location.hash = next === 'overview' ? '#/' : `#/${next}`;
   };
   return (
     <main className="admin">
@@ -118,8 +121,11 @@ function Console({ operator, onLogout }: { operator: Operator; onLogout: () => P
       <nav className="tabs admin-nav">
         <button type="button" className={page === 'overview' ? 'tab active' : 'tab'} onClick={() => { go('overview'); }} data-testid="admin-nav-overview">Overview</button>
         <button type="button" className={page === 'marketing' ? 'tab active' : 'tab'} onClick={() => { go('marketing'); }} data-testid="admin-nav-marketing">营销 · Marketing</button>
+        <button type="button" className={page === 'partners' ? 'tab active' : 'tab'} onClick={() => { go('partners'); }} data-testid="admin-nav-partners">合作方 · Partners</button>
       </nav>
-      {page === 'marketing' ? <MarketingAdmin canChange={operator.role !== 'viewer'} /> : <Dashboard operator={operator} />}
+      {page === 'marketing' && <MarketingAdmin canChange={operator.role !== 'viewer'} />}
+      {page === 'partners' && <PartnersAdmin canChange={operator.role !== 'viewer'} />}
+      {page === 'overview' && <Dashboard operator={operator} />}
     </main>
   );
 }

@@ -22,18 +22,22 @@ interface Bill {
   readonly redPacketId: string | null;
   /** A campaign's discount on this payment: the payer paid the price less it. */
   readonly discount?: BillDiscount | null;
+  /** A partner's deposit this step belongs to (deposit_* kinds). */
+  readonly depositId?: string | null;
 }
 
-const kinds = ['p2p', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'rain_prize', 'shop', 'refund', 'topup', 'withdraw'] as const;
+const kinds = ['p2p', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'rain_prize', 'shop', 'refund', 'topup', 'withdraw', 'deposit_waived', 'deposit_hold', 'deposit_release', 'deposit_charge'] as const;
 
 /**
- * Money in shows +: income, and of the neutral moves a top-up (into the wallet) and a shop
- * payment received (into the owner's shop); a withdrawal and a refund given show -.
+ * Money in shows +: income, and of the neutral moves a top-up (into the wallet), a shop payment
+ * received (into the owner's shop) and a deposit released; a withdrawal, a refund given and a
+ * deposit held show -. A waived deposit moved no money and shows no sign.
  */
-function sign(bill: Bill): '+' | '-' {
+function sign(bill: Bill): '+' | '-' | '' {
   if (bill.direction === 'income') return '+';
   if (bill.direction === 'expense') return '-';
-  return bill.kind === 'topup' || bill.kind === 'shop' ? '+' : '-';
+  if (bill.kind === 'deposit_waived') return '';
+  return bill.kind === 'topup' || bill.kind === 'shop' || bill.kind === 'deposit_release' ? '+' : '-';
 }
 
 /** This month in Asia/Shanghai, as the API counts months: YYYY-MM. */
@@ -116,6 +120,10 @@ const kindKeys: Readonly<Record<string, MessageKey>> = {
   redpacket_grab: 'kind_redpacket_grab',
   redpacket_refund: 'kind_redpacket_refund',
   rain_prize: 'kind_rain_prize',
+  deposit_waived: 'kind_deposit_waived',
+  deposit_hold: 'kind_deposit_hold',
+  deposit_release: 'kind_deposit_release',
+  deposit_charge: 'kind_deposit_charge',
 };
 
 export function kindLabel(t: (key: MessageKey) => string, kind: string): string {

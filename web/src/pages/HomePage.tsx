@@ -9,17 +9,21 @@ const actions: readonly { key: MessageKey; icon: string; route?: Route }[] = [
   { key: 'bills', icon: '☰', route: 'bills' },
 ];
 
-const tiles: readonly { key: MessageKey; icon: string; route?: Route }[] = [
+const tiles: readonly { key: MessageKey; icon: string; route?: Route; params?: Readonly<Record<string, string>> }[] = [
   { key: 'shop', icon: '🏪', route: 'shop' },
   { key: 'friends', icon: '👥', route: 'friends' },
   { key: 'groups', icon: '💬', route: 'groups' },
   { key: 'redPackets', icon: '🧧', route: 'redpackets' },
   { key: 'rain', icon: '⏰', route: 'rain' },
   { key: 'vouchers', icon: '🎟', route: 'vouchers' },
+  { key: 'credit', icon: '✓', route: 'credit' },
+  { key: 'consentCentre', icon: '🔐', route: 'consent' },
+  { key: 'dataUse', icon: '👁', route: 'consent', params: { tab: 'log' } },
+  { key: 'annualBill', icon: '📅', route: 'annual-bill' },
+  { key: 'depositFree', icon: '🚲', route: 'bike' },
   { key: 'fortune', icon: '福' },
   { key: 'forest', icon: '🌳' },
   { key: 'wealth', icon: '📈' },
-  { key: 'credit', icon: '✓' },
 ];
 
 export function HomePage({ me, onLogout }: { me: Me; onLogout: () => Promise<void> }) {
@@ -67,7 +71,7 @@ export function HomePage({ me, onLogout }: { me: Me; onLogout: () => Promise<voi
       </nav>
       <section className="tiles">
         {tiles.map((tile) => (
-          <button type="button" key={tile.key} className="tile" data-testid={`tile-${tile.key}`} disabled={tile.route === undefined} onClick={() => { if (tile.route !== undefined) navigate(tile.route); }}>
+          <button type="button" key={tile.key} className="tile" data-testid={`tile-${tile.key}`} disabled={tile.route === undefined} onClick={() => { if (tile.route !== undefined) navigate(tile.route, tile.params); }}>
             <span className="icon">{tile.icon}</span>
             <span>{t(tile.key)}</span>
             {tile.route === undefined && <small className="muted">{t('comingSoon')}</small>}
