@@ -35,6 +35,13 @@ import { demoPartnerRoutes, partnerAdminRoutes, partnerRoutes } from './credit/p
 import { Partners } from './credit/partners.ts';
 import { creditRoutes } from './credit/routes.ts';
 import { CreditScores } from './credit/scores.ts';
+import { Apps } from './openapi/apps.ts';
+import { registerGateway } from './openapi/gateway.ts';
+import { Metering } from './openapi/metering.ts';
+import { openapiMethods } from './openapi/methods.ts';
+import { fetchPoster, Notifications, type Poster } from './openapi/notifications.ts';
+import { openapiAdminRoutes, tradeRoutes } from './openapi/routes.ts';
+import { Trades } from './openapi/trades.ts';
 
 /**
  * The composition root: wires config, database, clock and randomness into the ledger and the
@@ -48,6 +55,8 @@ export interface AppDeps {
   readonly random: Random;
   /** Fastify's logger option; tests leave it off. */
   readonly logger?: FastifyServerOptions['logger'];
+  /** How open-platform notifications are posted (fetch by default). */
+  readonly notifyPoster?: Poster;
 }
 
 export interface App {
@@ -64,6 +73,8 @@ export interface App {
   readonly campaigns: Campaigns;
   readonly marketing: CampaignOperations;
   readonly engine: MarketingEngine;
+  /** The open platform: apps, trades, notifications (and their loop, `openapiPass`). */
+  readonly openapi: { readonly apps: Apps; readonly trades: Trades; readonly notifications: Notifications; readonly metering: Metering; runPass(): Promise<number> };
   /** Credit with real consent: partners, grants and the access log, scores, deposits, annual bills. */
   readonly credit: { readonly partners: Partners; readonly consent: Consent; readonly scores: CreditScores; readonly deposits: Deposits; readonly annual: AnnualBills };
   readonly operators: Operators;
@@ -207,6 +218,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await http.register(partnerRoutes, { prefix: '/v1/partner', partners, consent, scores, deposits, sql, clock });
   await http.register(partnerAdminRoutes, { prefix: '/v1/admin', partners, operators });
   await http.register(demoPartnerRoutes, { prefix: '/v1', partners, deposits, identity });
+  // The open platform (issue 7): the Alipay-compatible gateway, its apps, trades and notifications.
+  const apps = new Apps({ sql, clock, random, identity, shops });
+  const notifications = new Notifications({ sql, clock, random, apps, post: deps.notifyPoster ?? fetchPoster });
+  const trades = new Trades({ sql, clock, random, identity, payments, shops, payCodes, notifications });
+  const metering = new Metering(metrics.registry, () => clock.nowMs());
+  registerGateway(http, { apps, clock, metering, methods: openapiMethods({ sql, clock, ids, ledger, identity, trades }) });
+  await http.register(openapiAdminRoutes, { prefix: '/v1/admin', apps, operators, notifications, metering, identity, payments, ledger, random });
+  await http.register(tradeRoutes, { prefix: '/v1', trades, apps, identity, pinRateMax: config.pinRateMax });
+  // Notifications go out and trades settle on their own loop, every second.
+  const openapiPass = new Passes(async () => (await trades.sync()) + (await notifications.deliverDue()), (error) => { http.log.warn({ err: String(error) }, 'open platform pass failed'); });
+  const openapiTimer = setInterval(() => { openapiPass.kick(); }, 1000);
+  openapiTimer.unref();
   await http.register(ledgerRoutes, {
     prefix: '/v1/ledger',
     ledger,
@@ -220,6 +243,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   http.addHook('onClose', async () => {
     clearInterval(maintenanceTimer);
     clearInterval(breakerTimer);
+    clearInterval(openapiTimer);
+    await openapiPass.close();
     engine.close();
     await breaker.close();
     await maintenance.idle();
@@ -243,6 +268,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     marketing,
     engine,
     credit: { partners, consent, scores, deposits, annual },
+    openapi: { apps, trades, notifications, metering, runPass: () => openapiPass.runNow() },
     operators,
     idempotency,
     metrics,

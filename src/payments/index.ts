@@ -13,7 +13,7 @@ export { PayCodes, payCodeLifetimeMs, chargeConfirmWindowMs, type Charge } from 
 export { payCodesRoutes, type PayCodesRoutesOptions } from './pay-codes-routes.ts';
 export { paymentsErrors } from './errors.ts';
 export type { Bill, BillPage, MonthSummary } from './bills.ts';
-export { depositStep, redPacketPayout, type RedPacketTarget } from './intent.ts';
+export { depositStep, payoutStep, redPacketPayout, type RedPacketTarget } from './intent.ts';
 export { insertSettledPayments, type NewBill, type NewPayment } from './store.ts';
 export {
   bankAccountId,

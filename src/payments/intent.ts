@@ -104,6 +104,7 @@ export function newPaymentRow(intent: Intent, id: string, now: Date, fingerprint
     ...discountColumns(discount),
     scene: intent.scene ?? null,
     deposit_id: null,
+    openapi_app_id: null,
   };
 }
 
@@ -224,7 +225,7 @@ export function redPacketPayout(input: {
     memo: input.memo,
     ledgerTransferId: input.ledgerTransferId,
     now: input.now,
-    links: { redpacket_id: input.kind === 'rain_prize' ? null : input.packetId, rain_id: input.kind === 'rain_prize' ? input.packetId : null, deposit_id: null },
+    links: { redpacket_id: input.kind === 'rain_prize' ? null : input.packetId, rain_id: input.kind === 'rain_prize' ? input.packetId : null },
   });
 
   return {
@@ -271,7 +272,7 @@ export function depositStep(input: {
     memo: input.memo.slice(0, 50),
     ledgerTransferId: input.ledgerTransferId,
     now: input.now,
-    links: { redpacket_id: null, rain_id: null, deposit_id: input.depositId },
+    links: { deposit_id: input.depositId },
   });
 
   return {
@@ -295,7 +296,7 @@ function systemPayment(input: {
   readonly memo: string | null;
   readonly ledgerTransferId: string;
   readonly now: Date;
-  readonly links: Pick<NewPayment, 'redpacket_id' | 'rain_id' | 'deposit_id'>;
+  readonly links: Partial<Pick<NewPayment, 'redpacket_id' | 'rain_id' | 'deposit_id' | 'openapi_app_id'>>;
 }): NewPayment {
   return {
     id: input.id,
@@ -316,8 +317,18 @@ function systemPayment(input: {
     shop_id: null,
     shop_order_id: null,
     refund_of_payment_id: null,
+    redpacket_id: null,
+    rain_id: null,
+    deposit_id: null,
+    openapi_app_id: null,
     ...input.links,
     ...discountColumns(null),
     scene: null,
   };
+}
+
+/** A merchant's payout to a wallet user through the open platform, as the payee's bill. */
+export function payoutStep(input: { readonly id: string; readonly appId: string; readonly appName: string; readonly userId: string; readonly outBizNo: string; readonly ledgerTransferId: string; readonly shopAccountId: string; readonly walletAccountId: string; readonly amountMinor: bigint; readonly memo: string | null; readonly now: Date }): { readonly payment: NewPayment; readonly bill: NewBill } {
+  const payment = systemPayment({ id: input.id, kind: 'openapi_payout', userId: input.userId, requestKey: `${input.appId}:${input.outBizNo}`, debitAccountId: input.shopAccountId, creditAccountId: input.walletAccountId, amountMinor: input.amountMinor, memo: input.memo, ledgerTransferId: input.ledgerTransferId, now: input.now, links: { openapi_app_id: input.appId } });
+  return { payment, bill: { userId: input.userId, paymentId: input.id, direction: 'income', kind: 'openapi_payout', amountMinor: input.amountMinor, counterpartyUserId: null, counterpartyName: input.appName, counterpartyMobileMasked: null, createdAt: input.now } };
 }

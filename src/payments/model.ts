@@ -7,7 +7,7 @@ import type { TransferRequest } from '../ledger/index.ts';
  * how a payment names its ledger transfer. No I/O.
  */
 
-export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'rain_prize', 'deposit_waived', 'deposit_hold', 'deposit_release', 'deposit_charge'] as const;
+export const paymentKinds = ['topup', 'withdraw', 'p2p', 'shop', 'refund', 'redpacket', 'redpacket_grab', 'redpacket_refund', 'rain_prize', 'deposit_waived', 'deposit_hold', 'deposit_release', 'deposit_charge', 'openapi_payout'] as const;
 export type PaymentKind = (typeof paymentKinds)[number];
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed';
 /**
@@ -170,6 +170,9 @@ export function billDirection(kind: PaymentKind, side: 'payer' | 'payee'): BillD
       return 'neutral';
     case 'deposit_charge':
       return 'expense';
+    // A merchant's payout through the open platform: income to the user it pays.
+    case 'openapi_payout':
+      return 'income';
   }
 }
 

@@ -50,6 +50,8 @@ export interface PaymentRow {
   scene: string | null;
   /** A deposit's bill (held, released, charged, waived): the partner's deposit it belongs to. */
   deposit_id: string | null;
+  /** A payout through the open platform: the app that paid it. */
+  openapi_app_id: string | null;
 }
 
 export type NewPayment = Omit<
@@ -201,14 +203,14 @@ export async function insertPendingPayment(
     INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
       credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
       ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id,
-      discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id)
+      discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id, openapi_app_id)
     VALUES (${payment.id}, ${payment.kind}, 'pending', ${payment.user_id}, ${payment.payee_user_id},
       ${payment.card_id}, ${payment.debit_account_id}, ${payment.credit_account_id},
       ${payment.amount_minor.toString()}, ${payment.currency}, ${payment.memo}, ${payment.request_key},
       ${payment.request_sha256}, ${payment.ledger_transfer_id}, ${payment.day}::date, ${payment.created_at},
       ${payment.shop_id}, ${payment.shop_order_id}, ${payment.refund_of_payment_id}, ${payment.redpacket_id}, ${payment.rain_id},
       ${payment.discount_minor?.toString() ?? null}, ${payment.campaign_id}, ${payment.discount_label}, ${payment.voucher_id},
-      ${payment.budget_account_id}, ${payment.scene}, ${payment.deposit_id})
+      ${payment.budget_account_id}, ${payment.scene}, ${payment.deposit_id}, ${payment.openapi_app_id})
     ON CONFLICT (user_id, kind, request_key) WHERE status <> 'failed' DO NOTHING
     RETURNING *`;
   return rows[0];
@@ -233,11 +235,11 @@ export function insertSettledPayments(
       INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
         ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id, completed_at,
-        discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id)
+        discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id, openapi_app_id)
       SELECT id, kind, 'succeeded', user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
         ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id, created_at,
-        discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id
+        discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id, openapi_app_id
       FROM unnest(${p((x) => x.id)}::text[], ${p((x) => x.kind)}::text[], ${p((x) => x.user_id)}::text[],
         ${p((x) => x.payee_user_id)}::text[], ${p((x) => x.card_id)}::text[],
         ${p((x) => x.debit_account_id)}::text[], ${p((x) => x.credit_account_id)}::text[],
@@ -249,11 +251,11 @@ export function insertSettledPayments(
         ${p((x) => x.redpacket_id)}::text[], ${p((x) => x.rain_id)}::text[],
         ${p((x) => x.discount_minor?.toString() ?? null)}::int8[], ${p((x) => x.campaign_id)}::text[],
         ${p((x) => x.discount_label)}::text[], ${p((x) => x.voucher_id)}::text[],
-        ${p((x) => x.budget_account_id)}::text[], ${p((x) => x.scene)}::text[], ${p((x) => x.deposit_id)}::text[])
+        ${p((x) => x.budget_account_id)}::text[], ${p((x) => x.scene)}::text[], ${p((x) => x.deposit_id)}::text[], ${p((x) => x.openapi_app_id)}::text[])
         AS x(id, kind, user_id, payee_user_id, card_id, debit_account_id, credit_account_id,
           amount_minor, currency, memo, request_key, request_sha256, ledger_transfer_id, day,
           created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id,
-          discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id)
+          discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id, openapi_app_id)
       ON CONFLICT DO NOTHING
       RETURNING *
     ), bills AS (

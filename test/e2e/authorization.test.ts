@@ -137,6 +137,9 @@ const probes: Probe[] = [
   { method: 'GET', pattern: '/v1/partner/deposits/:id', url: () => `/v1/partner/deposits/dep_x`, expected: 401 },
   { method: 'POST', pattern: '/v1/partner/deposits/:id/return', url: () => `/v1/partner/deposits/dep_x/return`, expected: 401 },
   { method: 'POST', pattern: '/v1/partner/deposits/:id/charge', url: () => `/v1/partner/deposits/dep_x/charge`, body: () => ({}), expected: 401 },
+  { method: 'GET', pattern: '/v1/admin/openapi/apps/:appId/platform-key', url: () => `/v1/admin/openapi/apps/2021000000000001/platform-key`, expected: 401 },
+  { method: 'POST', pattern: '/v1/admin/openapi/apps/:appId/sandbox-accounts', url: () => `/v1/admin/openapi/apps/2021000000000001/sandbox-accounts`, expected: 401 },
+  { method: 'POST', pattern: '/v1/admin/openapi/notifications/:notifyId/resend', url: () => `/v1/admin/openapi/notifications/20260101000000000000000000/resend`, expected: 401 },
   { method: 'POST', pattern: '/v1/demo-partner/rentals/:id/return', url: () => `/v1/demo-partner/rentals/${ids['deposit'] ?? ''}/return`, expected: 404 },
   { method: 'POST', pattern: '/v1/demo-partner/rentals/:id/damage', url: () => `/v1/demo-partner/rentals/${ids['deposit'] ?? ''}/damage`, expected: 404 },
 ];
@@ -156,6 +159,10 @@ const publicByDesign = new Set([
   'GET /v1/annual-bill/:year',
   'POST /v1/annual-bill/:year/share',
   'GET /v1/public/annual-bills/:token',
+  // An open-platform trade is paid by whoever scans its QR (the merchant shows it to a buyer it
+  // does not know); once a buyer starts paying, anyone else is refused with 409.
+  'GET /v1/trades/:tradeNo',
+  'POST /v1/trades/:tradeNo/pay',
 ]);
 
 test('every route with an id parameter is walked', () => {
