@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   'http-transfer': () => import('./http-transfer.ts'),
   redpacket: () => import('./redpacket.ts'),
   marketing: () => import('./marketing.ts'),
+  openapi: () => import('./openapi.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -74,6 +74,8 @@ function timeoutMs(biz: Biz): number {
 }
 
 export class Trades {
+  private readonly remembered = new Set<string>();
+
   constructor(private readonly deps: TradesDeps) {}
 
   // ---- creation (precreate, create, page/wap pay)
@@ -213,11 +215,17 @@ export class Trades {
     throw new GatewayError('40004', sub, charge.failureCode ?? 'payment failed', { out_trade_no: trade.out_trade_no, trade_no: trade.trade_no });
   }
 
+  /** The buyer as the app sees it; the id shown is remembered (once per process) so it can be named back. */
   private async buyerFields(row: TradeRow): Promise<Record<string, string>> {
     if (row.buyer_user_id === null) return {};
     const buyer = await this.deps.identity.getUser(row.buyer_user_id);
-    await this.deps.sql`INSERT INTO openapi_buyers (buyer_id, user_id) VALUES (${buyerId(row.buyer_user_id)}, ${row.buyer_user_id}) ON CONFLICT DO NOTHING`;
-    return { buyer_user_id: buyerId(row.buyer_user_id), buyer_logon_id: buyer === undefined ? '' : maskLogon(buyer.mobile) };
+    const id = buyerId(row.buyer_user_id);
+    if (!this.remembered.has(id)) {
+      await this.deps.sql`INSERT INTO openapi_buyers (buyer_id, user_id) VALUES (${id}, ${row.buyer_user_id}) ON CONFLICT DO NOTHING`;
+      if (this.remembered.size > 100_000) this.remembered.clear();
+      this.remembered.add(id);
+    }
+    return { buyer_user_id: id, buyer_logon_id: buyer === undefined ? '' : maskLogon(buyer.mobile) };
   }
 
   private async paidFields(row: TradeRow): Promise<Record<string, unknown>> {

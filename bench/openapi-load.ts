@@ -1,0 +1,45 @@
+/**
+ * The load generator of `npm run bench -- openapi`, in its own process: `connections` concurrent
+ * callers making signed `alipay.trade.query` calls through the real alipay-sdk (response
+ * signatures checked) for `seconds`; prints one JSON line of results.
+ */
+import { AlipaySdk } from 'alipay-sdk';
+
+interface Plan {
+  readonly gateway: string;
+  readonly appId: string;
+  readonly privateKey: string;
+  readonly alipayPublicKey: string;
+  readonly outTradeNo: string;
+  readonly seconds: number;
+  readonly connections: number;
+}
+
+const chunks: Buffer[] = [];
+for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+const plan = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Plan;
+const sdk = new AlipaySdk({ appId: plan.appId, privateKey: plan.privateKey, alipayPublicKey: plan.alipayPublicKey, gateway: plan.gateway, signType: 'RSA2' });
+const latencies: number[] = [];
+const codes = new Map<string, number>();
+const started = performance.now();
+const deadline = started + plan.seconds * 1000;
+await Promise.all(
+  Array.from({ length: plan.connections }, async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      let code: string;
+      try {
+        const result = await sdk.exec('alipay.trade.query', { bizContent: { outTradeNo: plan.outTradeNo } }, { validateSign: true });
+        code = String(result.code);
+      } catch (error) {
+        code = `throw:${error instanceof Error ? error.name : 'error'}`;
+      }
+      latencies.push(performance.now() - t0);
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    }
+  }),
+);
+const seconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+process.stdout.write(`${JSON.stringify({ requests: latencies.length, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), codes: Object.fromEntries(codes) })}\n`);
