@@ -30,7 +30,7 @@ await Promise.all(
       let code: string;
       try {
         const result = await sdk.exec('alipay.trade.query', { bizContent: { outTradeNo: plan.outTradeNo } }, { validateSign: true });
-        code = String(result.code);
+        code = result.code;
       } catch (error) {
         code = `throw:${error instanceof Error ? error.name : 'error'}`;
       }

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { buildApp } from './app.ts';
+import { addOpenapiCommands } from './cli-openapi.ts';
 import { systemClock } from './kernel/clock.ts';
 import { loadConfig, type Config } from './kernel/config.ts';
 import { connect, ensureSchema, migrate, type Sql } from './kernel/db.ts';
@@ -397,6 +399,18 @@ export function buildProgram(context: Context): Command {
       );
     });
   addLedgerCommands(program, context);
+  addOpenapiCommands(program, {
+    io: context.io,
+    withApp: (command, run) =>
+      withSession(context, command, async ({ sql, config }) => {
+        const app = await buildApp({ config: { ...config, seedDemo: false }, sql, clock: systemClock, random: cryptoRandom });
+        try {
+          return await run(app);
+        } finally {
+          await app.close();
+        }
+      }),
+  });
   return program;
 }
 
