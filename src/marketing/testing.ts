@@ -34,7 +34,10 @@ export const incidentDefinition: DefinitionJson = {
 export async function liveCampaign(app: App, definition: DefinitionJson, options: { readonly stage?: RolloutStage; readonly sample?: { readonly minutes: number; readonly payments: readonly { readonly scene: Scene; readonly userId: string; readonly amountMinor: bigint }[] } } = {}): Promise<CampaignRow> {
   const [author, approver] = await operatorPair(app);
   const created = await app.campaigns.create(author, definition);
-  await app.marketing.dryRun(created.id, options.sample);
+  // Unless a test states its own, the dry run is told of a rush in every scene the campaign has,
+  // so the breaker (on its one-second loop) does not pause a campaign the test is still using.
+  const rush = { minutes: 1, payments: definition.scenes.flatMap((s) => Array.from({ length: 200 }, () => ({ scene: s.scene as Scene, userId: app.ids.next('usr'), amountMinor: 3000n }))) };
+  await app.marketing.dryRun(created.id, options.sample ?? rush);
   await app.campaigns.submit(created.id);
   const budget = BigInt(definition.budget?.amountMinor ?? '0');
   await depositFund(app.ledger, { kind: definition.budget?.funding ?? 'platform', amountMinor: budget, requestKey: `live-${created.id}`, fromAccountId: bankAccountId });

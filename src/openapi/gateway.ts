@@ -79,6 +79,8 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
       }
     }
     if (!methods.has(method)) fail('40002', 'isv.invalid-method', '不存在的方法名');
+    const notify = params['notify_url'];
+    if (notify !== undefined && notify !== '' && !notifyAllowed(live, notify)) fail('40002', 'isv.invalid-parameter', `notify_url ${notify} is not one this app registered`);
     return { app: live, call: { app: live, method, biz, notifyUrl: params['notify_url'] || undefined, returnUrl: params['return_url'] || undefined, baseUrl: baseUrl(request) } };
   };
 
@@ -184,8 +186,13 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
       done('INVALID_PARAMETER');
       return v3Error(reply, 400, 'INVALID_PARAMETER', 'the body is not a JSON object', trace);
     }
+    const notify = typeof biz['notify_url'] === 'string' && biz['notify_url'] !== '' ? biz['notify_url'] : undefined;
+    if (notify !== undefined && !notifyAllowed(live, notify)) {
+      done('INVALID_PARAMETER');
+      return v3Error(reply, 400, 'INVALID_PARAMETER', `notify_url ${notify} is not one this app registered`, trace);
+    }
     try {
-      const result = await handler({ app: live, method, biz, notifyUrl: typeof biz['notify_url'] === 'string' ? biz['notify_url'] : undefined, returnUrl: undefined, baseUrl: baseUrl(request) });
+      const result = await handler({ app: live, method, biz, notifyUrl: notify, returnUrl: undefined, baseUrl: baseUrl(request) });
       const body = JSON.stringify(result);
       const timestamp = String(options.clock.nowMs());
       const nonce = randomBytes(16).toString('hex');
@@ -211,6 +218,11 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
     scope.post('/v3/*', { schema: { hide: true } }, handleV3);
     next();
   });
+}
+
+/** Notifications go only where the app registered: a registered URL, or one under it. */
+function notifyAllowed(app: LiveApp, url: string): boolean {
+  return app.row.notify_urls.some((allowed) => url === allowed || url.startsWith(allowed.endsWith('/') ? allowed : `${allowed}/`) || url.startsWith(`${allowed}?`));
 }
 
 function escapeHtml(text: string): string {

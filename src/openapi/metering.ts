@@ -21,7 +21,7 @@ export class Metering {
   private readonly stats = new Map<string, AppStats>();
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
 
-  constructor(registry: Registry, private readonly nowMs: () => number = () => Date.now()) {
+  constructor(registry: Registry, private readonly nowMs: () => number) {
     this.calls = new Counter({ name: 'qianbao_openapi_calls_total', help: 'Open platform calls by app, method and result code', labelNames: ['app_id', 'method', 'code'], registers: [registry] });
     this.seconds = new Histogram({ name: 'qianbao_openapi_call_seconds', help: 'Open platform call latency by app and method', labelNames: ['app_id', 'method'], buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
   }

@@ -85,6 +85,9 @@ test('precreate, pay in the wallet, query, the signed notification; out_trade_no
   assert.equal(first.code, '10000', JSON.stringify(first));
   assert.match(String(first.qrCode), /#\/trade\/[0-9]{28}$/);
   assert.equal((await exec('alipay.trade.precreate', { outTradeNo, totalAmount: '88.88', subject: '咖啡 Coffee' }, { notifyUrl })).qrCode, first.qrCode);
+  // Notifications go only to URLs the app registered.
+  const elsewhere = await exec('alipay.trade.precreate', { outTradeNo: outNo(), totalAmount: '1.00', subject: 'x' }, { notifyUrl: 'http://169.254.169.254/latest' });
+  assert.deepEqual([elsewhere.code, elsewhere.subCode], ['40002', 'isv.invalid-parameter']);
   const reused = await exec('alipay.trade.precreate', { outTradeNo, totalAmount: '99.99', subject: '咖啡 Coffee' });
   assert.deepEqual([reused.code, reused.subCode], ['40004', 'ACQ.CONTEXT_INCONSISTENT']);
   const waiting = await exec('alipay.trade.query', { outTradeNo });
@@ -176,6 +179,17 @@ test('payout once per out_biz_no; v3 curl; page pay leads to the cashier', async
   const v3query = await sdk.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: outTradeNo } });
   assert.equal((v3query.data as { trade_status: string }).trade_status, 'WAIT_BUYER_PAY');
   await assert.rejects(sdk.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: 'NO_SUCH' } }), (error: { code?: string }) => error.code === 'ACQ.TRADE_NOT_EXIST');
+  // The rest of the methods over v3 too: refund (and its replay), refund query, cancel, close, payout.
+  const paid = await paidTrade('40.00');
+  const v3refund = async () => (await sdk.curl('POST', '/v3/alipay/trade/refund', { body: { out_trade_no: paid.outTradeNo, refund_amount: '5.00', out_request_no: 'V3R1' } })).data as { fund_change: string; refund_fee: string };
+  const firstRefund = await v3refund();
+  const replayedRefund = await v3refund();
+  assert.deepEqual([firstRefund.fund_change, replayedRefund.fund_change, replayedRefund.refund_fee], ['Y', 'N', '5.00']);
+  assert.equal(((await sdk.curl('POST', '/v3/alipay/trade/fastpay/refund/query', { body: { out_trade_no: paid.outTradeNo, out_request_no: 'V3R1' } })).data as { refund_status: string }).refund_status, 'REFUND_SUCCESS');
+  assert.equal(((await sdk.curl('POST', '/v3/alipay/trade/cancel', { body: { out_trade_no: paid.outTradeNo } })).data as { action: string }).action, 'refund');
+  assert.equal((await sdk.curl('POST', '/v3/alipay/trade/close', { body: { out_trade_no: outTradeNo } })).responseHttpStatus, 200);
+  const v3payout = (await sdk.curl('POST', '/v3/alipay/fund/trans/uni/transfer', { body: { out_biz_no: 'V3P1', trans_amount: '1.00', product_code: 'TRANS_ACCOUNT_NO_PWD', payee_info: { identity: buyer.mobile, identity_type: 'ALIPAY_LOGON_ID', name: 'Buyer' } } })).data as { status: string };
+  assert.equal(v3payout.status, 'SUCCESS');
   // Page pay: the signed URL the SDK builds leads the browser to the cashier.
   const url = sdk.pageExecute('alipay.trade.page.pay', 'GET', { bizContent: { outTradeNo: outNo(), totalAmount: '9.90', subject: '网页支付', productCode: 'FAST_INSTANT_TRADE_PAY' }, returnUrl: 'https://merchant.example/return' });
   const page = await fetch(url);
