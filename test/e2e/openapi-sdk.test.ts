@@ -217,3 +217,24 @@ test('a wrong key and a tampered request are refused, signed; v2 from a client n
   assert.ok(out.tz >= 240, `the child ran at UTC offset ${String(-out.tz)} min`);
   assert.deepEqual([out.code, out.subCode], ['40004', 'ACQ.TRADE_NOT_EXIST']);
 });
+
+test('rate limits per app answer in the protocol\'s own form; calls are metered in /metrics', async () => {
+  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const limited = await t.app.openapi.apps.create('test', { name: 'limited', ownerUserId: merchant.id, appPublicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), notifyUrls: [], ratePerSecond: 2 });
+  const client = new AlipaySdk({ appId: limited.app.app_id, privateKey: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), alipayPublicKey: limited.platformPublicKey.base64, gateway: `${base}/gateway.do`, endpoint: base });
+  const codes: string[] = [];
+  for (let i = 0; i < 3; i += 1) codes.push(String((await client.exec('alipay.trade.query', { bizContent: { outTradeNo: 'NO_SUCH' } }, { validateSign: true })).subCode));
+  assert.deepEqual(codes, ['ACQ.TRADE_NOT_EXIST', 'ACQ.TRADE_NOT_EXIST', 'aop.rate-limit']);
+  await assert.rejects(client.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: 'NO_SUCH' } }), (error: { responseHttpStatus?: number; code?: string }) => error.responseHttpStatus === 429 && error.code === 'rate-limit');
+  // A second later the bucket has refilled.
+  t.clock.advance(1000);
+  assert.equal((await client.exec('alipay.trade.query', { bizContent: { outTradeNo: 'NO_SUCH' } })).subCode, 'ACQ.TRADE_NOT_EXIST');
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, new RegExp(`qianbao_openapi_calls_total\\{app_id="${limited.app.app_id}",method="alipay.trade.query",code="20000"\\} 1`));
+  assert.match(metrics, /qianbao_openapi_call_seconds_bucket/);
+  const token = await operatorToken(t.app);
+  const listed = (await asUser(t.app, { token }, 'GET', '/v1/admin/openapi/apps')).json<{ apps: { appId: string; metering: { calls: number; errors: number } }[] }>().apps;
+  const metering = listed.find((a) => a.appId === limited.app.app_id)?.metering;
+  // Five calls (three v2, one v3, one more v2), all errors: two not found, two limited, one not found.
+  assert.deepEqual([metering?.calls, metering?.errors], [5, 5]);
+});
