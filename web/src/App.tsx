@@ -20,13 +20,16 @@ import { SendRedPacketPage } from './pages/SendRedPacketPage.tsx';
 import { ShareCardPage } from './pages/ShareCardPage.tsx';
 import { ShopPage } from './pages/ShopPage.tsx';
 import { TopUpPage } from './pages/TopUpPage.tsx';
+import { TradePage } from './pages/TradePage.tsx';
 import { TransferPage } from './pages/TransferPage.tsx';
 import { VouchersPage } from './pages/VouchersPage.tsx';
-import { navigate, routeFromHash, shareTokenFromHash, type Route } from './router.ts';
+import { navigate, routeFromHash, shareTokenFromHash, tradeNoFromHash, type Route } from './router.ts';
 
 /**
  * Signed out → the auth page; signed in → the page the hash names. The session is the HttpOnly
- * cookie. A public share card (#/share/<token>) opens either way: it needs no sign-in.
+ * cookie. A public share card (#/share/<token>) opens either way: it needs no sign-in. Signing in
+ * leaves the hash as it was, so a link opened signed out (an ISV's cashier, #/trade/<tradeNo>)
+ * is where the payer lands after logging in.
  */
 export function App() {
   const { t } = useI18n();
@@ -64,7 +67,9 @@ export function App() {
   const shareToken = shareTokenFromHash();
   if (shareToken !== null) return <ShareCardPage key={shareToken} token={shareToken} />;
   if (me === undefined) return <main className="center">{t('loading')}</main>;
-  if (me === null) return <AuthPage onSignedIn={refresh} />;
+  const tradeNo = tradeNoFromHash();
+  if (me === null) return <AuthPage onSignedIn={refresh} notice={tradeNo === null ? null : t('trade_signInToPay')} />;
+  if (tradeNo !== null) return <TradePage key={tradeNo} tradeNo={tradeNo} onDone={home} />;
   switch (route) {
     case 'transfer':
       return <TransferPage onDone={home} />;

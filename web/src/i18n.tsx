@@ -1,6 +1,7 @@
 import { createContext, useContext, useState, type ReactNode } from 'react';
 import { ApiError, errorMessage } from './api.ts';
 import { creditMessages } from './credit-messages.ts';
+import { openapiMessages } from './openapi-messages.ts';
 
 /** zh-CN by default, English on request; the choice is remembered in localStorage. */
 export type Lang = 'zh' | 'en';
@@ -225,6 +226,7 @@ const messages = {
     voucher_used: '已使用',
     voucher_expired: '已过期',
     ...creditMessages.zh,
+    ...openapiMessages.zh,
   },
   en: {
     appName: 'qianbao',
@@ -445,6 +447,7 @@ const messages = {
     voucher_used: 'Used',
     voucher_expired: 'Expired',
     ...creditMessages.en,
+    ...openapiMessages.en,
   },
 } as const;
 

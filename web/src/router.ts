@@ -40,6 +40,31 @@ export function shareTokenFromHash(): string | null {
   return match?.[1] ?? null;
 }
 
+/**
+ * The trade number of an open-platform trade's cashier (#/trade/<28 digits>): the link an ISV's
+ * precreate answers as its qr_code. Null for every other route.
+ */
+export function tradeNoFromHash(): string | null {
+  const match = /^trade\/([0-9]{28})$/.exec(hashParts()[0]);
+  return match?.[1] ?? null;
+}
+
+/**
+ * The trade number in what a payer scanned or pasted: a cashier link (…/#/trade/<28 digits>, from
+ * this or any host) or the bare 28-digit trade number. Null when it is neither (a receive code).
+ */
+export function tradeNoIn(text: string): string | null {
+  const trimmed = text.trim();
+  if (/^[0-9]{28}$/.test(trimmed)) return trimmed;
+  const match = /#\/trade\/([0-9]{28})(?:[?#].*)?$/.exec(trimmed);
+  return match?.[1] ?? null;
+}
+
+/** Goes to the cashier of an open-platform trade. */
+export function navigateToTrade(tradeNo: string): void {
+  window.location.hash = `/trade/${tradeNo}`;
+}
+
 /** A query parameter of the hash route: `code` of `#/pay?code=qb-shop:…`. */
 export function hashParam(name: string): string | null {
   return new URLSearchParams(hashParts()[1]).get(name);

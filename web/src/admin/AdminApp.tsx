@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, ApiError, formatYuan, errorMessage } from '../api.ts';
 import { MarketingAdmin } from './MarketingAdmin.tsx';
+import { OpenapiAdmin } from './OpenapiAdmin.tsx';
 import { PartnersAdmin } from './PartnersAdmin.tsx';
 import { RainsAdmin } from './RainsAdmin.tsx';
 
@@ -9,7 +10,9 @@ import { RainsAdmin } from './RainsAdmin.tsx';
  * ledger's totals read in one snapshot, reconciliation status, user search, transfer search, and
  * the hourly rains (the campaign budget, scheduling, one rain paying out); and, on its own page
  * (#/marketing), 营销 · Marketing: campaigns, their approval, burn rate, kill switch and funds;
- * and (#/partners) 合作方 · Partners: registering credit partners (the API key shown once).
+ * and (#/partners) 合作方 · Partners: registering credit partners (the API key shown once); and
+ * (#/openapi) 开放平台 · Open platform: ISV apps, their metering, keys, sandbox accounts and
+ * notification deliveries.
  * English only: operators work in one language here.
  */
 interface Operator {
@@ -90,11 +93,12 @@ function Login({ onLoggedIn }: { onLoggedIn: () => Promise<void> }) {
   );
 }
 
-/** The console's pages, by the URL hash: the overview (ledger, users, rains), marketing or partners. */
-type ConsolePage = 'overview' | 'marketing' | 'partners';
+/** The console's pages, by the URL hash: the overview (ledger, users, rains), marketing, partners or the open platform. */
+type ConsolePage = 'overview' | 'marketing' | 'partners' | 'openapi';
 
 function pageFromHash(): ConsolePage {
   if (window.location.hash === '#/marketing') return 'marketing';
+  if (window.location.hash === '#/openapi') return 'openapi';
   return window.location.hash === '#/partners' ? 'partners' : 'overview';
 }
 
@@ -122,9 +126,11 @@ function Console({ operator, onLogout }: { operator: Operator; onLogout: () => P
         <button type="button" className={page === 'overview' ? 'tab active' : 'tab'} onClick={() => { go('overview'); }} data-testid="admin-nav-overview">Overview</button>
         <button type="button" className={page === 'marketing' ? 'tab active' : 'tab'} onClick={() => { go('marketing'); }} data-testid="admin-nav-marketing">营销 · Marketing</button>
         <button type="button" className={page === 'partners' ? 'tab active' : 'tab'} onClick={() => { go('partners'); }} data-testid="admin-nav-partners">合作方 · Partners</button>
+        <button type="button" className={page === 'openapi' ? 'tab active' : 'tab'} onClick={() => { go('openapi'); }} data-testid="admin-nav-openapi">开放平台 · Open platform</button>
       </nav>
       {page === 'marketing' && <MarketingAdmin canChange={operator.role !== 'viewer'} />}
       {page === 'partners' && <PartnersAdmin canChange={operator.role !== 'viewer'} />}
+      {page === 'openapi' && <OpenapiAdmin canChange={operator.role !== 'viewer'} />}
       {page === 'overview' && <Dashboard operator={operator} />}
     </main>
   );

@@ -1,3 +1,4 @@
+import { useLoad } from '../useLoad.ts';
 import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
 import { api, errorMessage, formatYuan } from '../api.ts';
 import { labels, type Campaign, type CampaignList, type Fund, type FundingKind } from '../marketing.ts';
@@ -10,25 +11,13 @@ import { CampaignForm } from './CampaignForm.tsx';
  * approval queue, every campaign, the editor, and one campaign in detail. Viewers read.
  */
 export function MarketingAdmin({ canChange }: { canChange: boolean }) {
-  const [list, setList] = useState<CampaignList | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { data: list, error, reload: load } = useLoad<CampaignList>('/v1/admin/campaigns');
   const [selectedId, setSelectedId] = useState<string | null>(null);
   /** The editor: closed, a new campaign, or a campaign being edited. */
   const [editing, setEditing] = useState<{ readonly campaign: Campaign | null } | null>(null);
   /** Bumped after any change, so the funds are read again (an approval draws on them). */
   const [changes, setChanges] = useState(0);
 
-  const load = useCallback(async () => {
-    try {
-      setList(await api<CampaignList>('GET', '/v1/admin/campaigns'));
-      setError(null);
-    } catch (caught) {
-      setError(errorMessage(caught));
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   const open = (id: string) => {
     setEditing(null);

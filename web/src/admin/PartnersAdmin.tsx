@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
+import { useLoad } from '../useLoad.ts';
+import { useState, type SyntheticEvent } from 'react';
 import { api, errorMessage } from '../api.ts';
 
 const kinds = ['bike', 'hotel', 'power_bank', 'rental', 'lender', 'other'] as const;
@@ -97,21 +98,11 @@ function RegisterForm({ onRegistered }: { onRegistered: (partner: AdminPartner, 
  * answer only — the server keeps its sha256 — so it is shown once, to copy now.
  */
 export function PartnersAdmin({ canChange }: { canChange: boolean }) {
-  const [partners, setPartners] = useState<readonly AdminPartner[] | null>(null);
+  const listed = useLoad<{ partners: AdminPartner[] }>('/v1/admin/partners');
+  const partners = listed.data?.partners ?? null;
+  const { error, reload: load } = listed;
   const [fresh, setFresh] = useState<{ readonly partner: AdminPartner; readonly apiKey: string } | null>(null);
   const [isCopied, setIsCopied] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setPartners((await api<{ partners: AdminPartner[] }>('GET', '/v1/admin/partners')).partners);
-      setError(null);
-    } catch (caught) {
-      setError(errorMessage(caught));
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
   return (
     <>
       {canChange && (

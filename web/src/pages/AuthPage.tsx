@@ -2,7 +2,8 @@ import { useState, type SyntheticEvent } from 'react';
 import { api, errorMessage } from '../api.ts';
 import { useI18n } from '../i18n.tsx';
 
-export function AuthPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
+/** Log in or sign up; `notice` says why, when a link opened signed out waits behind it. */
+export function AuthPage({ onSignedIn, notice = null }: { onSignedIn: () => Promise<void>; notice?: string | null }) {
   const { t, toggle } = useI18n();
   const [mode, setMode] = useState<'login' | 'signup'>('login');
   const [mobile, setMobile] = useState('');
@@ -36,6 +37,7 @@ export function AuthPage({ onSignedIn }: { onSignedIn: () => Promise<void> }) {
       </header>
       <form onSubmit={(event) => void submit(event)} className="card">
         <h2>{mode === 'login' ? t('login') : t('signup')}</h2>
+        {notice !== null && <p className="notice" role="status" data-testid="auth-notice">{notice}</p>}
         <label>
           {t('mobile')}
           <input name="mobile" inputMode="tel" autoComplete="tel" value={mobile} onChange={(e) => { setMobile(e.target.value); }} required />

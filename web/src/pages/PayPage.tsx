@@ -6,7 +6,7 @@ import { fill, useI18n } from '../i18n.tsx';
 import type { BillDiscount, Offer } from '../marketing.ts';
 import { labelText } from '../marketing.ts';
 import { yuanToMinor } from '../money.ts';
-import { hashParam } from '../router.ts';
+import { hashParam, navigateToTrade, tradeNoIn } from '../router.ts';
 import { usePinPayment } from './usePayment.ts';
 
 interface PayTarget {
@@ -39,6 +39,7 @@ async function fetchTarget(code: string, amountMinor?: string): Promise<PayTarge
 
 /**
  * Scan to pay: the receive code arrives in the link a shop's QR carries (#/pay?code=…) or is typed.
+ * An open-platform trade's cashier link or bare 28-digit trade number goes to its cashier instead.
  * The payer sees the shop and the amount (typed for a shop's static code, fixed for an order) and,
  * before the PIN, the discount a campaign gives it: the label, the amount off and what is left to
  * pay. Paying names that offer; if it no longer applies (409 marketing.offer_changed) nothing is
@@ -90,6 +91,12 @@ export function PayPage({ onDone }: { onDone: () => void }) {
   );
 
   async function lookUp(value: string) {
+    // An open-platform trade (its cashier link or bare trade number) is paid at its own cashier.
+    const tradeNo = tradeNoIn(value);
+    if (tradeNo !== null) {
+      navigateToTrade(tradeNo);
+      return;
+    }
     setLookupError(null);
     setQuote(null);
     try {
@@ -156,6 +163,7 @@ export function PayPage({ onDone }: { onDone: () => void }) {
       <form className="card" onSubmit={(event) => { event.preventDefault(); void lookUp(code); }}>
         <h2>{t('payTitle')}</h2>
         <label>{t('codeOrLink')}<input name="payTargetCode" value={code} onChange={(e) => { setCode(e.target.value); }} required /></label>
+        <p className="muted">{t('pay_tradeHint')}</p>
         {lookupError !== null && <p className="error" role="alert">{lookupError}</p>}
         <button type="submit" className="secondary" data-testid="pay-lookup">{t('lookUp')}</button>
       </form>
