@@ -33,7 +33,7 @@ interface LoadResult {
 function runLoad(plan: object): Promise<LoadResult> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'openapi-load.ts');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...(process.env['BENCH_CLIENT_PROF'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CLIENT_PROF']}`]), '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
     child.on('error', reject);
     child.stdin.end(JSON.stringify(plan));
     let output = '';
