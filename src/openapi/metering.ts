@@ -11,7 +11,7 @@ const recentMax = 2048;
 interface AppStats {
   calls: number;
   errors: number;
-  readonly byMethod: Map<string, { calls: number; errors: number }>;
+  readonly byMethod: Map<string, { calls: number; errors: number; readonly recentMs: number[] }>;
   readonly recentMs: number[];
 }
 
@@ -33,12 +33,14 @@ export class Metering {
     const error = code !== '10000' && code !== '10003';
     stats.calls += 1;
     if (error) stats.errors += 1;
-    const m = stats.byMethod.get(method) ?? { calls: 0, errors: 0 };
+    const m = stats.byMethod.get(method) ?? { calls: 0, errors: 0, recentMs: [] };
     m.calls += 1;
     if (error) m.errors += 1;
     stats.byMethod.set(method, m);
-    stats.recentMs.push(ms);
-    if (stats.recentMs.length > recentMax) stats.recentMs.splice(0, stats.recentMs.length - recentMax);
+    for (const recent of [stats.recentMs, m.recentMs]) {
+      recent.push(ms);
+      if (recent.length > recentMax) recent.splice(0, recent.length - recentMax);
+    }
     this.stats.set(appId, stats);
   }
 
@@ -54,16 +56,21 @@ export class Metering {
     return true;
   }
 
-  view(appId: string): { readonly calls: number; readonly errors: number; readonly errorRate: number; readonly p99Ms: number; readonly methods: readonly { readonly method: string; readonly calls: number; readonly errors: number }[] } {
+  view(appId: string): { readonly calls: number; readonly errors: number; readonly errorRate: number; readonly p99Ms: number; readonly methods: readonly { readonly method: string; readonly calls: number; readonly errors: number; readonly errorRate: number; readonly p99Ms: number }[] } {
     const stats = this.stats.get(appId);
     if (stats === undefined) return { calls: 0, errors: 0, errorRate: 0, p99Ms: 0, methods: [] };
-    const sorted = [...stats.recentMs].sort((a, b) => a - b);
     return {
       calls: stats.calls,
       errors: stats.errors,
       errorRate: stats.calls === 0 ? 0 : stats.errors / stats.calls,
-      p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0,
-      methods: [...stats.byMethod.entries()].map(([method, m]) => ({ method, ...m })),
+      p99Ms: p99(stats.recentMs),
+      methods: [...stats.byMethod.entries()].map(([method, m]) => ({ method, calls: m.calls, errors: m.errors, errorRate: m.errors / m.calls, p99Ms: p99(m.recentMs) })),
     };
   }
+}
+
+/** The 99th percentile of recent call durations (ms), over the last calls kept. */
+function p99(recent: readonly number[]): number {
+  const sorted = [...recent].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
 }

@@ -233,8 +233,11 @@ test('rate limits per app answer in the protocol\'s own form; calls are metered 
   assert.match(metrics, new RegExp(`qianbao_openapi_calls_total\\{app_id="${limited.app.app_id}",method="alipay.trade.query",code="20000"\\} 1`));
   assert.match(metrics, /qianbao_openapi_call_seconds_bucket/);
   const token = await operatorToken(t.app);
-  const listed = (await asUser(t.app, { token }, 'GET', '/v1/admin/openapi/apps')).json<{ apps: { appId: string; metering: { calls: number; errors: number } }[] }>().apps;
+  const listed = (await asUser(t.app, { token }, 'GET', '/v1/admin/openapi/apps')).json<{ apps: { appId: string; metering: { calls: number; errors: number; methods: { method: string; calls: number; p99Ms: number }[] } }[] }>().apps;
   const metering = listed.find((a) => a.appId === limited.app.app_id)?.metering;
   // Five calls (three v2, one v3, one more v2), all errors: two not found, two limited, one not found.
   assert.deepEqual([metering?.calls, metering?.errors], [5, 5]);
+  const query = metering?.methods.find((m) => m.method === 'alipay.trade.query');
+  assert.equal(query?.calls, 5);
+  assert.ok((query?.p99Ms ?? 0) > 0);
 });

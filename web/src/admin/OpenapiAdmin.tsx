@@ -28,7 +28,7 @@ interface Metering {
   readonly errors: number;
   readonly errorRate: number;
   readonly p99Ms: number;
-  readonly methods: readonly { readonly method: string; readonly calls: number; readonly errors: number }[];
+  readonly methods: readonly { readonly method: string; readonly calls: number; readonly errors: number; readonly errorRate: number; readonly p99Ms: number }[];
 }
 
 type ListedApp = OpenApp & { readonly metering: Metering };
@@ -210,14 +210,15 @@ function MeteringView({ metering }: { metering: Metering }) {
       </p>
       {metering.methods.length > 0 && (
         <table>
-          <thead><tr><th>Method</th><th>Calls</th><th>Errors</th><th>Error rate</th></tr></thead>
+          <thead><tr><th>Method</th><th>Calls</th><th>Errors</th><th>Error rate</th><th>p99</th></tr></thead>
           <tbody>
             {metering.methods.map((m) => (
               <tr key={m.method} data-testid="metering-method" data-method={m.method}>
                 <td><code>{m.method}</code></td>
                 <td>{m.calls}</td>
                 <td>{m.errors}</td>
-                <td>{percent(m.calls === 0 ? 0 : m.errors / m.calls)}</td>
+                <td>{percent(m.errorRate)}</td>
+                <td>{Math.round(m.p99Ms)} ms</td>
               </tr>
             ))}
           </tbody>
