@@ -133,7 +133,7 @@ export interface SpendRow {
 /** What each campaign's discounts cost since `since`, by scene (succeeded payments only). */
 export function selectSpendSince(sql: Sql, campaignIds: readonly string[], since: Date): Promise<SpendRow[]> {
   return sql<SpendRow[]>`
-    SELECT campaign_id, scene, sum(discount_minor)::int8 AS minor, count(*)::int8 AS count
+    SELECT campaign_id, scene, sum(CASE WHEN kind = 'refund' THEN -discount_minor ELSE discount_minor END)::int8 AS minor, count(*) FILTER (WHERE kind <> 'refund')::int8 AS count
     FROM payments
     WHERE campaign_id = ANY(${campaignIds as string[]}::text[]) AND created_at >= ${since} AND status = 'succeeded'
     GROUP BY campaign_id, scene`;
@@ -142,7 +142,7 @@ export function selectSpendSince(sql: Sql, campaignIds: readonly string[], since
 /** Spend per minute and scene over a window (the console's burn-rate chart). */
 export function selectSpendByMinute(sql: Sql, campaignId: string, since: Date): Promise<{ minute: Date; scene: string; minor: bigint }[]> {
   return sql<{ minute: Date; scene: string; minor: bigint }[]>`
-    SELECT date_trunc('minute', created_at) AS minute, scene, sum(discount_minor)::int8 AS minor
+    SELECT date_trunc('minute', created_at) AS minute, scene, sum(CASE WHEN kind = 'refund' THEN -discount_minor ELSE discount_minor END)::int8 AS minor
     FROM payments WHERE campaign_id = ${campaignId} AND created_at >= ${since} AND status = 'succeeded'
     GROUP BY 1, 2 ORDER BY 1`;
 }
@@ -164,7 +164,7 @@ export async function selectTouched(sql: Sql, campaignId: string, limit: number)
       SELECT id, kind, scene, user_id, amount_minor, discount_minor, created_at FROM payments
       WHERE campaign_id = ${campaignId} AND status = 'succeeded' ORDER BY created_at DESC, id LIMIT ${limit}`,
     sql<SpendRow[]>`
-      SELECT campaign_id, scene, sum(discount_minor)::int8 AS minor, count(*)::int8 AS count FROM payments
+      SELECT campaign_id, scene, sum(CASE WHEN kind = 'refund' THEN -discount_minor ELSE discount_minor END)::int8 AS minor, count(*) FILTER (WHERE kind <> 'refund')::int8 AS count FROM payments
       WHERE campaign_id = ${campaignId} AND status = 'succeeded' GROUP BY campaign_id, scene ORDER BY scene`,
   ]);
   return { payments, totals };

@@ -130,8 +130,9 @@ export function toBill(row: BillRow): Bill {
     completedAt: row.completed_at,
     redPacketId: row.redpacket_id,
     rainId: row.rain_id,
+    // A refund's discount column is what it gave back to the campaign: not a discount to show.
     discount:
-      row.discount_minor === null || row.campaign_id === null || row.discount_label === null
+      row.kind === 'refund' || row.discount_minor === null || row.campaign_id === null || row.discount_label === null
         ? null
         : { campaignId: row.campaign_id, label: row.discount_label, amountMinor: row.discount_minor, grossMinor: (row.direction === 'income' ? 0n : row.discount_minor) + row.amount_minor },
     depositId: row.deposit_id,

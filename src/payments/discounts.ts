@@ -79,6 +79,9 @@ export function ledgerLegsOf(payment: NewPayment | PaymentRow): TransferRequest[
     currency: payment.currency,
   });
   if (payment.discount_minor === null || payment.budget_account_id === null) return [payer];
+  // A refund's leg goes the other way: the shop gives the campaign back its share.
+  if (payment.kind === 'refund')
+    return [payer, { id: discountTransferId(payment.ledger_transfer_id), type: 'posted', debitAccountId: payment.debit_account_id, creditAccountId: payment.budget_account_id, amountMinor: payment.discount_minor, currency: payment.currency, kind: 'marketing_discount_return' }];
   return [
     payer,
     {
@@ -98,11 +101,12 @@ export function ledgerLegsOf(payment: NewPayment | PaymentRow): TransferRequest[
  * `linked_event_failed`), or the payer leg's result. A refusal of the discount leg for want of
  * budget is `marketing.budget_spent`, so the caller can pay without it.
  */
-export function paymentResult(results: readonly SubmitResult[]): SubmitResult {
+export function paymentResult(results: readonly SubmitResult[], kind?: string): SubmitResult {
   const failedAt = results.findIndex((r) => r.status === 'failed' && !r.error.endsWith('linked_event_failed'));
   const result = results[failedAt === -1 ? 0 : failedAt];
   if (result === undefined) throw new Error('the writer returned no result');
-  if (failedAt === 1 && result.status === 'failed' && result.error.endsWith('insufficient_funds'))
+  // (A refund's second leg is the shop's own money: its refusal is the shop's insufficient funds.)
+  if (failedAt === 1 && kind !== 'refund' && result.status === 'failed' && result.error.endsWith('insufficient_funds'))
     return { ...result, error: 'marketing.budget_spent', detail: "the campaign's budget ran out" };
   return result;
 }

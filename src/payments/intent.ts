@@ -5,6 +5,7 @@ import { assert } from '../kernel/assert.ts';
 import { DomainError } from '../kernel/errors.ts';
 import { billDirection, cardDisplayName, ledgerTransferId, requestFingerprint, shanghaiDay, toLedgerTransfer, type PaymentKind } from './model.ts';
 import type { AppliedDiscount, PaymentScene } from './discounts.ts';
+import type { RefundedDiscount } from './paths.ts';
 import type { ResponseRecorder } from './service.ts';
 import type { CardRow, NewBill, NewPayment, PaymentRow } from './store.ts';
 
@@ -24,7 +25,7 @@ export interface Intent {
   /** A shop payment's shop (its owner is the payee) and, for a dynamic code, its order. */
   readonly shop: ShopTarget | null;
   /** A refund's original shop payment: refunds of it never add up to more than its amount. */
-  readonly refundOf: { readonly paymentId: string; readonly amountMinor: bigint } | null;
+  readonly refundOf: { readonly paymentId: string; readonly amountMinor: bigint; readonly discount?: RefundedDiscount | null } | null;
   /** Stores the route's response with a direct payment (see `ResponseRecorder`). */
   readonly respond: ResponseRecorder | null;
   /** A red packet being sent: its escrow is the credit side; its target names the bill. */

@@ -66,3 +66,24 @@ export function directBillRow(payment: NewPayment, bill: NewBill): BillRow {
     deposit_id: payment.deposit_id,
   };
 }
+
+/** The campaign discount on a payment being refunded. */
+export interface RefundedDiscount {
+  readonly minor: bigint;
+  readonly campaignId: string;
+  readonly budgetAccountId: string;
+  readonly label: string;
+  readonly scene: string | null;
+}
+
+/**
+ * A refund's share of the payment's discount, returned from the shop to the campaign's budget:
+ * in proportion to what is refunded, computed cumulatively so the refunds of the whole payment
+ * return exactly the whole discount. Undefined when the share rounds to nothing.
+ */
+export function discountReturn(discount: RefundedDiscount, paidMinor: bigint, refundedBeforeMinor: bigint, refundMinor: bigint): Pick<NewPayment, 'discount_minor' | 'campaign_id' | 'budget_account_id' | 'discount_label' | 'scene'> | undefined {
+  const upTo = (refunded: bigint): bigint => (discount.minor * refunded) / paidMinor;
+  const share = upTo(refundedBeforeMinor + refundMinor) - upTo(refundedBeforeMinor);
+  if (share <= 0n) return undefined;
+  return { discount_minor: share, campaign_id: discount.campaignId, budget_account_id: discount.budgetAccountId, discount_label: discount.label, scene: discount.scene ?? 'shop_qr' };
+}

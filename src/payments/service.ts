@@ -24,7 +24,7 @@ import { PaymentBatches } from './batches.ts';
 import { billsFor, intentFingerprint, newPaymentRow, sameRequest, type Intent, type RedPacketTarget, type ShopTarget } from './intent.ts';
 import { bindCard, listCards, requireCard, unbindUserCard, type Card } from './cards.ts';
 import { isBudgetSpent, ledgerLegsOf, paymentResult, type DiscountEngine, type DiscountQuote, type PaymentScene } from './discounts.ts';
-import { directBillRow, isDirect, limitError, submissionOf } from './paths.ts';
+import { directBillRow, discountReturn, isDirect, limitError, submissionOf, type RefundedDiscount } from './paths.ts';
 import './errors.ts';
 import {
   bankAccountCode,
@@ -138,7 +138,7 @@ export interface RefundInput {
   readonly requestKey: string;
   readonly target: ShopTarget;
   /** The succeeded shop payment refunded, as `Shops` found it in the owner's shop. */
-  readonly payment: { readonly id: string; readonly userId: string; readonly amountMinor: bigint };
+  readonly payment: { readonly id: string; readonly userId: string; readonly amountMinor: bigint; readonly discount?: RefundedDiscount | null };
 }
 
 export const defaultPaymentLimits: PaymentLimits = {
@@ -288,7 +288,7 @@ export class Payments {
       card: null,
       payee: customer,
       shop: input.target,
-      refundOf: { paymentId: input.payment.id, amountMinor: input.payment.amountMinor },
+      refundOf: { paymentId: input.payment.id, amountMinor: input.payment.amountMinor, discount: input.payment.discount ?? null },
       respond: null,
     });
   }
@@ -454,7 +454,10 @@ export class Payments {
         });
         if (breach !== undefined) throw limitError(breach);
       }
-      const inserted = await insertPendingPayment(tx, record(this.deps.ids.next('pay')));
+      // A discounted payment's refund gives the campaign back its share, in proportion.
+      const returning = refundOf?.discount === null || refundOf?.discount === undefined ? undefined : discountReturn(refundOf.discount, refundOf.amountMinor, await selectRefundedMinor(tx, refundOf.paymentId), intent.amountMinor);
+      const row = record(this.deps.ids.next('pay'));
+      const inserted = await insertPendingPayment(tx, returning === undefined ? row : { ...row, ...returning });
       if (inserted === undefined) {
         // An unlimited payment takes no lock: a concurrent attempt of the same request won.
         const raced = await selectLivePayment(tx, request);
@@ -470,7 +473,7 @@ export class Payments {
   private async settle(payment: PaymentRow): Promise<PaymentOutcome> {
     if (payment.status === 'succeeded')
       return { bill: await this.bill(payment.user_id, payment.id), created: false };
-    const result = paymentResult(await this.deps.ledger.submit(submissionOf(payment)));
+    const result = paymentResult(await this.deps.ledger.submit(submissionOf(payment)), payment.kind);
     const now = this.deps.clock.now();
     if (result.status === 'failed') {
       // The writer's results carry the full, registered code (`ledger.insufficient_funds`).

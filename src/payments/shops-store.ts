@@ -62,13 +62,25 @@ export async function selectOrder(db: Db, orderId: string): Promise<OrderRow | u
 }
 
 /** A succeeded payment to this shop: what its owner may refund. */
+/** A shop payment as a refund needs it: what the payer paid, and the campaign's discount on it. */
+export interface RefundablePayment {
+  id: string;
+  user_id: string;
+  amount_minor: bigint;
+  discount_minor: bigint | null;
+  campaign_id: string | null;
+  budget_account_id: string | null;
+  discount_label: string | null;
+  scene: string | null;
+}
+
 export async function selectSucceededShopPayment(
   db: Db,
   shopId: string,
   paymentId: string,
-): Promise<{ id: string; user_id: string; amount_minor: bigint } | undefined> {
-  const rows = await db<{ id: string; user_id: string; amount_minor: bigint }[]>`
-    SELECT id, user_id, amount_minor FROM payments
+): Promise<RefundablePayment | undefined> {
+  const rows = await db<RefundablePayment[]>`
+    SELECT id, user_id, amount_minor, discount_minor, campaign_id, budget_account_id, discount_label, scene FROM payments
     WHERE id = ${paymentId} AND shop_id = ${shopId} AND kind = 'shop' AND status = 'succeeded'`;
   return rows[0];
 }

@@ -319,7 +319,15 @@ export class Shops {
       amountMinor: input.amountMinor,
       requestKey: input.requestKey,
       target: shopTarget(shop, null, `refund:${payment.id}`),
-      payment: { id: payment.id, userId: payment.user_id, amountMinor: payment.amount_minor },
+      payment: {
+        id: payment.id,
+        userId: payment.user_id,
+        amountMinor: payment.amount_minor,
+        discount:
+          payment.discount_minor === null || payment.campaign_id === null || payment.budget_account_id === null || payment.discount_label === null
+            ? null
+            : { minor: payment.discount_minor, campaignId: payment.campaign_id, budgetAccountId: payment.budget_account_id, label: payment.discount_label, scene: payment.scene },
+      },
     });
   }
 

@@ -210,3 +210,28 @@ test('payment code: a small charge is discounted at once; one awaiting the PIN s
   const scenes = await t.db.sql<{ scene: string }[]>`SELECT scene FROM payments WHERE campaign_id = ${campaign.id} ORDER BY created_at`;
   assert.deepEqual(scenes.map((s) => s.scene), ['payment_code', 'payment_code']);
 });
+
+test('a refund gives the campaign back its share of the discount, in proportion; the whole refund returns it all', async () => {
+  for (const row of await t.app.campaigns.list()) if (row.status === 'active') await t.app.marketing.end('op', row.id).catch(() => undefined);
+  const campaign = await liveCampaign(t.app, { ...saneDefinition, name: '退款返还' });
+  const owner = await newUser(t.app);
+  const shop = await shopOf(owner);
+  const alice = await payer();
+  const budget = campaign.budget_account_id ?? '';
+  const paid = (await pay(alice, shop.receiveCode, 3000)).json<Bill>();
+  assert.deepEqual([paid.amountMinor, paid.discount?.amountMinor], ['2500', '500']);
+  assert.equal(await balanceMinor(t.app, budget), 200_000n - 500n);
+  // ¥10 of the ¥25 paid back: the campaign gets 500 × 10/25 = 200 fen back from the shop.
+  const first = await asUser(t.app, owner, 'POST', `/v1/shop-payments/${paid.id}/refunds`, { amountMinor: '1000' });
+  assert.equal(first.statusCode, 201, first.body);
+  assert.equal(first.json<Bill>().discount, null);
+  assert.equal(await balanceMinor(t.app, budget), 200_000n - 300n);
+  assert.equal(await balanceMinor(t.app, shop.accountId), 3000n - 1000n - 200n);
+  // The rest: the whole discount is back; the shop keeps nothing of the sale.
+  assert.equal((await asUser(t.app, owner, 'POST', `/v1/shop-payments/${paid.id}/refunds`, { amountMinor: '1500' })).statusCode, 201);
+  assert.equal(await balanceMinor(t.app, budget), 200_000n);
+  assert.equal(await balanceMinor(t.app, shop.accountId), 0n);
+  assert.equal(await balanceMinor(t.app, alice.walletAccountId), 100_000n);
+  const report = (await t.app.marketing.report(campaign.id));
+  assert.equal(report.totalMinor, 0n);
+});
