@@ -41,6 +41,7 @@ CREATE TABLE openapi_trades (
 );
 CREATE UNIQUE INDEX openapi_trades_out ON openapi_trades (app_id, out_trade_no);
 CREATE INDEX openapi_trades_open ON openapi_trades (expires_at) WHERE status = 'WAIT_BUYER_PAY';
+CREATE INDEX openapi_trades_paid ON openapi_trades (paid_at) WHERE status = 'TRADE_SUCCESS';
 
 CREATE TABLE openapi_refunds (
   trade_no        text COLLATE "C" NOT NULL REFERENCES openapi_trades (trade_no),

@@ -64,6 +64,8 @@ export interface TradesDeps {
 const str = (biz: Biz, key: string): string | undefined => (typeof biz[key] === 'string' && biz[key] !== '' ? (biz[key]) : undefined);
 const invalid = (subMsg: string): GatewayError => new GatewayError('40004', 'ACQ.INVALID_PARAMETER', subMsg);
 const twoHoursMs = 2 * 3_600_000;
+/** How long a paid trade can be refunded; after it the trade is TRADE_FINISHED (Alipay's default is 3 months). */
+export const refundWindowMs = 90 * 86_400_000;
 
 function timeoutMs(biz: Biz): number {
   const express = str(biz, 'timeout_express');
@@ -117,6 +119,7 @@ export class Trades {
 
   /** A trade's state now: a charge confirmed since, or its time run out. */
   private async refresh(row: TradeRow): Promise<TradeRow> {
+    if (row.status === 'TRADE_SUCCESS' && row.paid_at !== null && row.paid_at.getTime() + refundWindowMs <= this.deps.clock.nowMs()) return (await this.finish(row)) ?? row;
     if (row.status !== 'WAIT_BUYER_PAY') return row;
     if (row.charge_id !== null) {
       const [charge] = await this.deps.sql<{ status: string; payment_id: string | null; payer_user_id: string }[]>`SELECT status, payment_id, payer_user_id FROM payments_code_charges WHERE id = ${row.charge_id}`;
@@ -135,6 +138,14 @@ export class Trades {
       WHERE trade_no = ${row.trade_no} AND status = 'WAIT_BUYER_PAY' RETURNING *`;
     if (updated !== undefined) await this.notify(updated, 'TRADE_SUCCESS', {});
     return updated ?? (await this.byNo(row.trade_no));
+  }
+
+  /** The refund window is over: the trade is final. */
+  private async finish(row: TradeRow): Promise<TradeRow | undefined> {
+    const [updated] = await this.deps.sql<TradeRow[]>`
+      UPDATE openapi_trades SET status = 'TRADE_FINISHED', closed_at = ${this.deps.clock.now()} WHERE trade_no = ${row.trade_no} AND status = 'TRADE_SUCCESS' RETURNING *`;
+    if (updated !== undefined) await this.notify(updated, 'TRADE_FINISHED', {});
+    return updated;
   }
 
   private async close(row: TradeRow, why: string): Promise<TradeRow | undefined> {
@@ -284,6 +295,7 @@ export class Trades {
       if (earlier.amount_minor !== amount) throw new GatewayError('40004', 'ACQ.DISCORDANT_REPEAT_REQUEST', '不一致的请求: this out_request_no refunded another amount', echo);
       return this.refundFields(row, false);
     }
+    if (row.status === 'TRADE_FINISHED') throw new GatewayError('40004', 'ACQ.TRADE_HAS_FINISHED', '交易已完结: the refund window is over', echo);
     if (row.payment_id === null || (row.status !== 'TRADE_SUCCESS' && row.status !== 'TRADE_CLOSED')) throw new GatewayError('40004', 'ACQ.TRADE_STATUS_ERROR', '交易状态不合法: the trade is not paid', echo);
     if (row.refunded_minor + amount > row.total_minor) throw new GatewayError('40004', 'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL', '退款金额超限', echo);
     const owner = await this.deps.identity.getUser(call.app.shop.ownerUserId);
@@ -402,9 +414,12 @@ export class Trades {
   /** The pass: trades whose payment-code charge settled, or whose time ran out. */
   async sync(): Promise<number> {
     const rows = await this.deps.sql<TradeRow[]>`
-      SELECT * FROM openapi_trades WHERE status = 'WAIT_BUYER_PAY' AND (charge_id IS NOT NULL OR (expires_at <= ${this.deps.clock.now()} AND buyer_user_id IS NULL)) LIMIT 200`;
+      SELECT * FROM openapi_trades
+      WHERE (status = 'WAIT_BUYER_PAY' AND (charge_id IS NOT NULL OR (expires_at <= ${this.deps.clock.now()} AND buyer_user_id IS NULL)))
+         OR (status = 'TRADE_SUCCESS' AND paid_at <= ${new Date(this.deps.clock.nowMs() - refundWindowMs)})
+      LIMIT 200`;
     let changed = 0;
-    for (const row of rows) if ((await this.refresh(row)).status !== 'WAIT_BUYER_PAY') changed += 1;
+    for (const row of rows) if ((await this.refresh(row)).status !== row.status) changed += 1;
     return changed;
   }
 }

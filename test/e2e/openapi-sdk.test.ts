@@ -241,3 +241,18 @@ test('rate limits per app answer in the protocol\'s own form; calls are metered 
   assert.equal(query?.calls, 5);
   assert.ok((query?.p99Ms ?? 0) > 0);
 });
+
+// Last: this moves the server's clock 91 days past the SDK's (real) time.
+test('after the refund window a paid trade is TRADE_FINISHED: notified, and refunds refused', async () => {
+  const { outTradeNo, tradeNo } = await paidTrade('6.00');
+  await t.app.openapi.runPass();
+  t.clock.advance(91 * 86_400_000);
+  await t.app.openapi.runPass();
+  const live = await t.app.openapi.apps.require(appId);
+  const call = (biz: Record<string, unknown>) => ({ app: live, method: 'alipay.trade.refund', biz, notifyUrl: undefined, returnUrl: undefined, baseUrl: base });
+  assert.equal((await t.app.openapi.trades.query(call({ trade_no: tradeNo })))['trade_status'], 'TRADE_FINISHED');
+  await assert.rejects(t.app.openapi.trades.refund(call({ trade_no: tradeNo, refund_amount: '1.00', out_request_no: 'LATE' })), (error: { subCode?: string }) => error.subCode === 'ACQ.TRADE_HAS_FINISHED');
+  const finished = received.filter((n) => n['out_trade_no'] === outTradeNo && n['trade_status'] === 'TRADE_FINISHED');
+  assert.equal(finished.length, 1);
+  assert.equal(sdk.checkNotifySignV2(finished[0]), true);
+});
