@@ -56,8 +56,9 @@ CREATE TABLE credit_scores (
   score        integer NOT NULL CHECK (score BETWEEN 350 AND 950),
   factors      jsonb NOT NULL,
   computed_at  timestamptz NOT NULL,
-  -- The newest payment the computation saw: a newer one makes the score stale.
-  seen_payment_at timestamptz
+  -- The newest payment the computation saw, and how many: a newer or another one makes it stale.
+  seen_payment_at timestamptz,
+  seen_payments   integer NOT NULL DEFAULT 0
 );
 
 -- Deposits partners asked for: waived (nothing held) or held on the user's balance.

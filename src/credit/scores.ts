@@ -15,6 +15,7 @@ export interface ScoreRow {
   factors: readonly Factor[];
   computed_at: Date;
   seen_payment_at: Date | null;
+  seen_payments: number;
 }
 
 const dayMs = 86_400_000;
@@ -24,16 +25,17 @@ export class CreditScores {
 
   /** The user's score, recomputed first if anything it depends on changed or it is a day old. */
   async get(userId: string): Promise<ScoreRow> {
-    const [state] = await this.deps.sql<{ verified: boolean; last_payment: Date | null; score: number | null; computed_at: Date | null; seen_payment_at: Date | null; identity_points: number | null }[]>`
+    const [state] = await this.deps.sql<{ verified: boolean; payments: number; score: number | null; computed_at: Date | null; seen_payments: number | null; identity_points: number | null }[]>`
       SELECT u.real_name_verified_at IS NOT NULL AS verified,
-        (SELECT max(created_at) FROM payments p WHERE p.user_id = u.id AND p.status = 'succeeded') AS last_payment,
-        s.score, s.computed_at, s.seen_payment_at, (s.factors -> 0 ->> 'points')::int AS identity_points
+        (SELECT count(*)::int FROM payments p WHERE p.user_id = u.id AND p.status = 'succeeded') AS payments,
+        s.score, s.computed_at, s.seen_payments, (s.factors -> 0 ->> 'points')::int AS identity_points
       FROM identity_users u LEFT JOIN credit_scores s ON s.user_id = u.id WHERE u.id = ${userId}`;
     if (state === undefined) throw new DomainError('credit.user_not_found', { detail: `no user ${userId}` });
     const fresh =
       state.computed_at !== null &&
       this.deps.clock.nowMs() - state.computed_at.getTime() < dayMs &&
-      (state.last_payment === null || (state.seen_payment_at !== null && state.last_payment <= state.seen_payment_at)) &&
+      // Any payment since (counted, so one in the same millisecond counts too) makes it stale.
+      state.seen_payments === state.payments &&
       (state.identity_points === 100) === state.verified;
     if (fresh) {
       const [row] = await this.deps.sql<ScoreRow[]>`SELECT * FROM credit_scores WHERE user_id = ${userId}`;
@@ -45,7 +47,7 @@ export class CreditScores {
   async recompute(userId: string): Promise<ScoreRow> {
     const now = this.deps.clock.now();
     const since = new Date(now.getTime() - 365 * dayMs);
-    const [inputs] = await this.deps.sql<{ created_at: Date; verified: boolean; payments: number; months: number; shop: number; refunded: number; charges: number; last_payment: Date | null }[]>`
+    const [inputs] = await this.deps.sql<{ created_at: Date; verified: boolean; payments: number; months: number; shop: number; refunded: number; charges: number; last_payment: Date | null; all_payments: number }[]>`
       SELECT u.created_at, u.real_name_verified_at IS NOT NULL AS verified,
         (SELECT count(*)::int FROM payments p WHERE p.user_id = u.id AND p.status = 'succeeded' AND p.kind IN ('p2p', 'shop', 'redpacket') AND p.created_at >= ${since}) AS payments,
         (SELECT count(DISTINCT date_trunc('month', p.created_at))::int FROM payments p WHERE p.user_id = u.id AND p.status = 'succeeded' AND p.kind IN ('p2p', 'shop', 'redpacket') AND p.created_at >= ${since}) AS months,
@@ -53,7 +55,8 @@ export class CreditScores {
         (SELECT count(*)::int FROM payments p WHERE p.user_id = u.id AND p.status = 'succeeded' AND p.kind = 'shop' AND p.created_at >= ${since}
            AND EXISTS (SELECT 1 FROM payments r WHERE r.refund_of_payment_id = p.id AND r.status = 'succeeded')) AS refunded,
         (SELECT count(*)::int FROM credit_deposits d WHERE d.user_id = u.id AND d.status = 'charged' AND d.created_at >= ${since}) AS charges,
-        (SELECT max(created_at) FROM payments p WHERE p.user_id = u.id AND p.status = 'succeeded') AS last_payment
+        (SELECT max(created_at) FROM payments p WHERE p.user_id = u.id AND p.status = 'succeeded') AS last_payment,
+        (SELECT count(*)::int FROM payments p WHERE p.user_id = u.id AND p.status = 'succeeded') AS all_payments
       FROM identity_users u WHERE u.id = ${userId}`;
     if (inputs === undefined) throw new DomainError('credit.user_not_found', { detail: `no user ${userId}` });
     const { score, factors } = computeScore({
@@ -66,9 +69,10 @@ export class CreditScores {
       depositChargesLast12m: inputs.charges,
     });
     const [row] = await this.deps.sql<ScoreRow[]>`
-      INSERT INTO credit_scores (user_id, score, factors, computed_at, seen_payment_at)
-      VALUES (${userId}, ${score}, ${this.deps.sql.json(factors as never)}, ${now}, ${inputs.last_payment})
-      ON CONFLICT (user_id) DO UPDATE SET score = EXCLUDED.score, factors = EXCLUDED.factors, computed_at = EXCLUDED.computed_at, seen_payment_at = EXCLUDED.seen_payment_at
+      INSERT INTO credit_scores (user_id, score, factors, computed_at, seen_payment_at, seen_payments)
+      VALUES (${userId}, ${score}, ${this.deps.sql.json(factors as never)}, ${now}, ${inputs.last_payment}, ${inputs.all_payments})
+      ON CONFLICT (user_id) DO UPDATE SET score = EXCLUDED.score, factors = EXCLUDED.factors, computed_at = EXCLUDED.computed_at,
+        seen_payment_at = EXCLUDED.seen_payment_at, seen_payments = EXCLUDED.seen_payments
       RETURNING *`;
     if (row === undefined) throw new Error('the score was not stored');
     return row;
