@@ -29,6 +29,8 @@ CREATE TABLE openapi_trades (
   content_sha256  text NOT NULL,
   status          text NOT NULL CHECK (status IN ('WAIT_BUYER_PAY', 'TRADE_SUCCESS', 'TRADE_CLOSED', 'TRADE_FINISHED')),
   buyer_user_id   text COLLATE "C" REFERENCES identity_users (id),
+  -- When a buyer started paying at the cashier (a claim a stopped request may leave behind).
+  claimed_at      timestamptz,
   payment_id      text COLLATE "C" REFERENCES payments (id),
   charge_id       text COLLATE "C",
   refunded_minor  bigint NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0 AND refunded_minor <= total_minor),

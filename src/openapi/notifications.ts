@@ -42,6 +42,9 @@ export const fetchPoster: Poster = async (url, body) => {
   }
 };
 
+/** How long an attempt holds its notification before another pass may try it (a stopped process). */
+const leaseMs = 60_000;
+
 export class Notifications {
   constructor(private readonly deps: { readonly sql: Sql; readonly clock: Clock; readonly random: Random; readonly apps: Apps; readonly post: Poster }) {}
 
@@ -66,6 +69,11 @@ export class Notifications {
     const app = await this.deps.apps.get(row.app_id);
     if (app === undefined) return;
     const now = this.deps.clock.now();
+    // A lease: one process (or pass) delivers an attempt; the others skip it.
+    const leased = await this.deps.sql`
+      UPDATE openapi_notifications SET next_at = ${new Date(now.getTime() + leaseMs)}
+      WHERE notify_id = ${row.notify_id} AND status = 'pending' AND attempts = ${row.attempts} AND next_at <= ${now} RETURNING notify_id`;
+    if (leased.length === 0) return;
     const fields = signedNotification({ ...row.fields, notify_time: gmt8(now.getTime()) }, app.platformKey);
     const result = await this.deps.post(row.url, new URLSearchParams(fields).toString());
     const delivered = result.status === 200 && result.body.trim() === 'success';

@@ -27,6 +27,7 @@ export interface TradeRow {
   content_sha256: string;
   status: 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_CLOSED' | 'TRADE_FINISHED';
   buyer_user_id: string | null;
+  claimed_at: Date | null;
   payment_id: string | null;
   charge_id: string | null;
   refunded_minor: bigint;
@@ -66,6 +67,8 @@ const invalid = (subMsg: string): GatewayError => new GatewayError('40004', 'ACQ
 const twoHoursMs = 2 * 3_600_000;
 /** How long a paid trade can be refunded; after it the trade is TRADE_FINISHED (Alipay's default is 3 months). */
 export const refundWindowMs = 90 * 86_400_000;
+/** A cashier claim older than this with no payment behind it is settled by the pass. */
+const claimStaleMs = 10 * 60_000;
 
 function timeoutMs(biz: Biz): number {
   const express = str(biz, 'timeout_express');
@@ -182,7 +185,8 @@ export class Trades {
     if (trade.status !== 'WAIT_BUYER_PAY' && !(trade.status === 'TRADE_SUCCESS' && trade.buyer_user_id === buyer.id)) throw new DomainError('openapi.trade_not_payable', { detail: `this trade is ${trade.status}` });
     if (trade.buyer_user_id !== null && trade.buyer_user_id !== buyer.id) throw new DomainError('openapi.trade_not_payable', { detail: 'this trade is being paid by someone else' });
     const claimed = await this.deps.sql`
-      UPDATE openapi_trades SET buyer_user_id = ${buyer.id} WHERE trade_no = ${tradeNo} AND (buyer_user_id IS NULL OR buyer_user_id = ${buyer.id}) AND status IN ('WAIT_BUYER_PAY', 'TRADE_SUCCESS') RETURNING trade_no`;
+      UPDATE openapi_trades SET buyer_user_id = ${buyer.id}, claimed_at = coalesce(claimed_at, ${this.deps.clock.now()})
+      WHERE trade_no = ${tradeNo} AND (buyer_user_id IS NULL OR buyer_user_id = ${buyer.id}) AND status IN ('WAIT_BUYER_PAY', 'TRADE_SUCCESS') RETURNING trade_no`;
     if (claimed.length === 0) throw new DomainError('openapi.trade_not_payable', { detail: 'this trade can no longer be paid' });
     try {
       const outcome = await this.deps.payments.payShop(buyer, {
@@ -196,9 +200,29 @@ export class Trades {
       return { trade: done, bill: outcome.bill };
     } catch (error) {
       // Nothing moved: the trade is free for another attempt.
-      await this.deps.sql`UPDATE openapi_trades SET buyer_user_id = NULL WHERE trade_no = ${tradeNo} AND status = 'WAIT_BUYER_PAY' AND payment_id IS NULL AND charge_id IS NULL`;
+      await this.release(tradeNo);
       throw error;
     }
+  }
+
+  /** Frees a cashier claim that moved no money (a trade created for a named buyer keeps its buyer). */
+  private async release(tradeNo: string): Promise<void> {
+    await this.deps.sql`
+      UPDATE openapi_trades SET buyer_user_id = NULL, claimed_at = NULL
+      WHERE trade_no = ${tradeNo} AND status = 'WAIT_BUYER_PAY' AND payment_id IS NULL AND charge_id IS NULL AND claimed_at IS NOT NULL`;
+  }
+
+  /**
+   * A claim whose request stopped (a crash between claiming and paying): after 10 minutes the
+   * payment it started decides — landed, the trade is paid; never started or failed, the claim is
+   * freed for anyone; still pending, it waits for the payments' own sweep.
+   */
+  private async settleClaim(row: TradeRow): Promise<TradeRow> {
+    if (row.buyer_user_id === null) return row;
+    const live = await this.deps.payments.livePayment({ userId: row.buyer_user_id, kind: 'shop', requestKey: `trade:${row.trade_no}` });
+    if (live?.status === 'succeeded') return (await this.succeed(row, row.buyer_user_id, live.id)) ?? row;
+    if (live === undefined) await this.release(row.trade_no);
+    return (await this.byNo(row.trade_no)) ?? row;
   }
 
   // ---- methods
@@ -415,11 +439,15 @@ export class Trades {
   async sync(): Promise<number> {
     const rows = await this.deps.sql<TradeRow[]>`
       SELECT * FROM openapi_trades
-      WHERE (status = 'WAIT_BUYER_PAY' AND (charge_id IS NOT NULL OR (expires_at <= ${this.deps.clock.now()} AND buyer_user_id IS NULL)))
+      WHERE (status = 'WAIT_BUYER_PAY' AND (charge_id IS NOT NULL OR (expires_at <= ${this.deps.clock.now()} AND buyer_user_id IS NULL)
+              OR (claimed_at <= ${new Date(this.deps.clock.nowMs() - claimStaleMs)} AND payment_id IS NULL)))
          OR (status = 'TRADE_SUCCESS' AND paid_at <= ${new Date(this.deps.clock.nowMs() - refundWindowMs)})
       LIMIT 200`;
     let changed = 0;
-    for (const row of rows) if ((await this.refresh(row)).status !== row.status) changed += 1;
+    for (const row of rows) {
+      const settled = row.claimed_at !== null && row.payment_id === null && row.status === 'WAIT_BUYER_PAY' ? await this.settleClaim(row) : row;
+      if ((await this.refresh(settled)).status !== row.status || settled.claimed_at?.getTime() !== row.claimed_at?.getTime()) changed += 1;
+    }
     return changed;
   }
 }

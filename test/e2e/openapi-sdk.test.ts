@@ -243,8 +243,22 @@ test('rate limits per app answer in the protocol\'s own form; calls are metered 
 });
 
 // Last: this moves the server's clock 91 days past the SDK's (real) time.
-test('after the refund window a paid trade is TRADE_FINISHED: notified, and refunds refused', async () => {
+test('a cashier claim left by a stopped request is freed; after the refund window a paid trade is TRADE_FINISHED', async () => {
+  // (The SDK's calls come first: after this the server's clock runs ahead of real time.)
   const { outTradeNo, tradeNo } = await paidTrade('6.00');
+  // A buyer claimed a trade and the request stopped before paying (the row as it would be left).
+  const live0 = await t.app.openapi.apps.require(appId);
+  const stuck = await t.app.openapi.trades.open({ app: live0, method: 'alipay.trade.precreate', biz: { out_trade_no: outNo(), total_amount: '4.00', subject: 'stuck' }, notifyUrl: undefined, returnUrl: undefined, baseUrl: base });
+  await t.db.sql`UPDATE openapi_trades SET buyer_user_id = ${buyer.id}, claimed_at = ${t.clock.now()} WHERE trade_no = ${stuck.trade_no}`;
+  t.clock.advance(11 * 60_000);
+  await t.app.openapi.runPass();
+  const [freed] = await t.db.sql<{ buyer_user_id: string | null; status: string }[]>`SELECT buyer_user_id, status FROM openapi_trades WHERE trade_no = ${stuck.trade_no}`;
+  assert.deepEqual([freed?.buyer_user_id, freed?.status], [null, 'WAIT_BUYER_PAY']);
+  const other = await newUser(t.app);
+  await fundedUser(t.app, other, 1_000n);
+  assert.equal((await asUser(t.app, other, 'POST', `/v1/trades/${stuck.trade_no}/pay`, { pin: testPin })).statusCode, 201);
+
+
   await t.app.openapi.runPass();
   t.clock.advance(91 * 86_400_000);
   await t.app.openapi.runPass();
@@ -253,6 +267,6 @@ test('after the refund window a paid trade is TRADE_FINISHED: notified, and refu
   assert.equal((await t.app.openapi.trades.query(call({ trade_no: tradeNo })))['trade_status'], 'TRADE_FINISHED');
   await assert.rejects(t.app.openapi.trades.refund(call({ trade_no: tradeNo, refund_amount: '1.00', out_request_no: 'LATE' })), (error: { subCode?: string }) => error.subCode === 'ACQ.TRADE_HAS_FINISHED');
   const finished = received.filter((n) => n['out_trade_no'] === outTradeNo && n['trade_status'] === 'TRADE_FINISHED');
-  assert.equal(finished.length, 1);
+  assert.equal(finished.length, 1, JSON.stringify(finished.map((n) => [n['notify_id'], n['notify_time'], n['out_biz_no']])));
   assert.equal(sdk.checkNotifySignV2(finished[0]), true);
 });
