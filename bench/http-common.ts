@@ -28,11 +28,15 @@ export function errorCount(result: LoadResult): number {
   return Object.entries(result.statuses).filter(([status]) => !status.startsWith('2')).reduce((sum, [, count]) => sum + count, 0);
 }
 
-export function runLoad(plan: object): Promise<LoadResult> {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'http-load.ts');
+/**
+ * Runs a load generator (bench/http-load.ts unless named) in a child process with `plan` on
+ * stdin, and answers the JSON of its last line. `nodeFlags` go before the script (a CPU profile).
+ */
+export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts', nodeFlags: readonly string[] = []): Promise<T> {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), generator);
   return new Promise((resolve, reject) => {
     // The plan goes through stdin: thousands of tokens are more than one argv string may hold.
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
     child.on('error', reject);
     child.stdin.end(JSON.stringify(plan));
     let output = '';
@@ -42,7 +46,7 @@ export function runLoad(plan: object): Promise<LoadResult> {
     child.on('exit', (code) => {
       const line = output.trim().split('\n').pop() ?? '';
       if (code !== 0 || line === '') reject(new Error(`load generator exited ${String(code)}`));
-      else resolve(JSON.parse(line) as LoadResult);
+      else resolve(JSON.parse(line) as T);
     });
   });
 }

@@ -5,12 +5,10 @@
  * response). The same run measures `sign_ops`: RSA-2048 SHA-256 signatures a second on one core
  * in this process, the yardstick: ratio = query_rps / sign_ops.
  */
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/app.ts';
 import { systemClock } from '../src/kernel/clock.ts';
 import { loadConfig } from '../src/kernel/config.ts';
@@ -18,34 +16,16 @@ import { connect, migrate } from '../src/kernel/db.ts';
 import { cryptoRandom } from '../src/kernel/random.ts';
 import { reconcile } from '../src/ledger/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { startProfile } from './http-common.ts';
+import { runLoad, startProfile } from './http-common.ts';
 
 const connections = 32;
 
-interface LoadResult {
+interface QueryLoad {
   readonly requests: number;
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
   readonly codes: Record<string, number>;
-}
-
-function runLoad(plan: object): Promise<LoadResult> {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'openapi-load.ts');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(process.env['BENCH_CLIENT_PROF'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CLIENT_PROF']}`]), '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-    child.on('error', reject);
-    child.stdin.end(JSON.stringify(plan));
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('exit', (code) => {
-      const line = output.trim().split('\n').pop() ?? '';
-      if (code !== 0 || line === '') reject(new Error(`load generator exited ${String(code)}`));
-      else resolve(JSON.parse(line) as LoadResult);
-    });
-  });
 }
 
 /** RSA-2048 SHA-256 signatures a second, one core (this process's main thread). */
@@ -81,7 +61,9 @@ export async function run(args: string[]): Promise<void> {
     process.stderr.write(`bench openapi: ${quick ? 'quick' : 'full'}, ${String(seconds)} s, ${String(connections)} concurrent SDK callers, database ${database.label}\n`);
     const ops = signOps(quick ? 2 : 5);
     const profile = args.includes('--profile') ? await startProfile() : undefined;
-    const load = await runLoad({ gateway: `${baseUrl}/gateway.do`, appId: row.app_id, privateKey: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), alipayPublicKey: platformPublicKey.base64, outTradeNo: 'BENCH_QUERY_1', seconds, connections });
+    // BENCH_CLIENT_PROF=<dir>: the SDK client's CPU profile, written there.
+    const clientProfile = process.env['BENCH_CLIENT_PROF'];
+    const load = await runLoad<QueryLoad>({ gateway: `${baseUrl}/gateway.do`, appId: row.app_id, privateKey: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), alipayPublicKey: platformPublicKey.base64, outTradeNo: 'BENCH_QUERY_1', seconds, connections }, 'openapi-load.ts', clientProfile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfile}`]);
     if (profile !== undefined) process.stderr.write(`server CPU profile: ${await profile()}\n`);
     const metering = app.openapi.metering.view(row.app_id);
     await app.close();

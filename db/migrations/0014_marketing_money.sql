@@ -4,11 +4,10 @@
 -- so the bill shows it and the breaker, the dry run and the incident report read spend from it.
 
 ALTER TABLE marketing_campaigns
+  -- What has been funded is the ledger's to say: the account's posted credits (see funds.ts).
   ADD COLUMN budget_account_id text COLLATE "C",
-  -- What has been moved into the budget account so far (a raised budget tops it up).
-  ADD COLUMN funded_minor bigint NOT NULL DEFAULT 0 CHECK (funded_minor >= 0),
+  -- The rollout stage; its test list is part of the definition (testUserIds), so it is versioned.
   ADD COLUMN stage text NOT NULL DEFAULT 'test_list' CHECK (stage IN ('test_list', 'pct1', 'pct10', 'pct100')),
-  ADD COLUMN test_user_ids text[] NOT NULL DEFAULT '{}',
   -- The last dry run: spend per minute, scene mix, sample size (JSON; money as digit strings).
   ADD COLUMN forecast jsonb,
   ADD COLUMN paused_at timestamptz,

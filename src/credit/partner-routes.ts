@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { problemResponses } from '../http/problem.ts';
 import type { Clock } from '../kernel/clock.ts';
@@ -7,7 +7,7 @@ import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import { idPattern } from '../kernel/ids.ts';
 import { authenticateUser, currentUser, type Identity } from '../identity/index.ts';
-import { authenticateOperator, type Operators } from '../operator/index.ts';
+import { authenticateChangingOperator, authenticateOperator, type Operators } from '../operator/index.ts';
 import { IdempotencyHeaders } from '../payments/schemas.ts';
 import type { Consent } from './consent.ts';
 import type { Deposits } from './deposits.ts';
@@ -89,10 +89,7 @@ export const partnerRoutes: FastifyPluginAsyncTypebox<PartnerRoutesOptions> = (a
 /** Operators register partners (the API key is shown once) and list them. */
 export const partnerAdminRoutes: FastifyPluginAsyncTypebox<{ readonly partners: Partners; readonly operators: Operators }> = (app, options) => {
   const authenticate = authenticateOperator(options.operators);
-  const canChange = async (request: FastifyRequest, reply: FastifyReply) => {
-    await authenticate(request, reply);
-    if (request.operator?.role === 'viewer') throw new DomainError('request.forbidden', { detail: 'viewers cannot register partners' });
-  };
+  const canChange = authenticateChangingOperator(options.operators, 'register partners');
   app.post(
     '/partners',
     { onRequest: canChange, config: { idempotent: true }, schema: { summary: 'Register a partner: its purposes and score threshold; the answer holds its API key, shown once', tags: ['partner'], headers: IdempotencyHeaders, body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 60 }), kind: Type.Enum(partnerKinds), purposes: Type.Array(Type.Enum(partnerPurposes), { minItems: 1, maxItems: partnerPurposes.length }), scoreThreshold: Type.Integer({ minimum: 350, maximum: 950 }) }, { additionalProperties: false }), response: { 201: Any, ...problemResponses(400, 401, 403) } } },

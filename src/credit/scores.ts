@@ -25,23 +25,21 @@ export class CreditScores {
 
   /** The user's score, recomputed first if anything it depends on changed or it is a day old. */
   async get(userId: string): Promise<ScoreRow> {
-    const [state] = await this.deps.sql<{ verified: boolean; payments: number; score: number | null; computed_at: Date | null; seen_payments: number | null; identity_points: number | null }[]>`
+    // The user, the stored score (if any) and what would make it stale, in one read.
+    const [state] = await this.deps.sql<(Partial<ScoreRow> & { verified: boolean; payments: number; identity_points: number | null })[]>`
       SELECT u.real_name_verified_at IS NOT NULL AS verified,
         (SELECT count(*)::int FROM payments p WHERE p.user_id = u.id AND p.status = 'succeeded') AS payments,
-        s.score, s.computed_at, s.seen_payments, (s.factors -> 0 ->> 'points')::int AS identity_points
+        s.*, (s.factors -> 0 ->> 'points')::int AS identity_points
       FROM identity_users u LEFT JOIN credit_scores s ON s.user_id = u.id WHERE u.id = ${userId}`;
     if (state === undefined) throw new DomainError('credit.user_not_found', { detail: `no user ${userId}` });
+    const { user_id: scored, score, factors, computed_at: computedAt, seen_payment_at: seenAt, seen_payments: seen } = state;
     const fresh =
-      state.computed_at !== null &&
-      this.deps.clock.nowMs() - state.computed_at.getTime() < dayMs &&
+      scored != null && score != null && factors != null && computedAt != null && seen != null &&
+      this.deps.clock.nowMs() - computedAt.getTime() < dayMs &&
       // Any payment since (counted, so one in the same millisecond counts too) makes it stale.
-      state.seen_payments === state.payments &&
+      seen === state.payments &&
       (state.identity_points === 100) === state.verified;
-    if (fresh) {
-      const [row] = await this.deps.sql<ScoreRow[]>`SELECT * FROM credit_scores WHERE user_id = ${userId}`;
-      if (row !== undefined) return row;
-    }
-    return this.recompute(userId);
+    return fresh ? { user_id: scored, score, factors, computed_at: computedAt, seen_payment_at: seenAt ?? null, seen_payments: seen } : this.recompute(userId);
   }
 
   async recompute(userId: string): Promise<ScoreRow> {

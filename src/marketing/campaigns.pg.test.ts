@@ -88,6 +88,17 @@ test('four eyes: the author cannot approve; the approver confirms the computed e
   assert.equal(edited.approved_by, null);
   // The database refuses an approval by the author even if the service were bypassed.
   await assert.rejects(t.db.sql`UPDATE marketing_campaigns SET approved_by = author_id WHERE id = ${created.id}`);
+  // A raised budget is topped up by the difference only; a lowered one is refused.
+  const raise = async (amountMinor: string) => {
+    await campaigns.update(alice, created.id, { ...definition, name: '周末立减 v2', budget: { funding: 'platform', amountMinor } });
+    await t.app.marketing.dryRun(created.id);
+    await campaigns.submit(created.id);
+    return campaigns.approve(bob, created.id, BigInt(amountMinor));
+  };
+  await raise('150000');
+  assert.equal((await t.app.ledger.getAccount(approved.budget_account_id))?.balanceMinor, 150_000n);
+  assert.equal((await t.app.ledger.getAccount(fundAccounts.platform.id))?.balanceMinor, 0n);
+  assert.equal((await refusal(raise('120000'))).code, 'marketing.invalid');
 });
 
 test('the kill switch pauses everything, and counts as engaged when it cannot be read', async () => {

@@ -94,7 +94,6 @@ export interface CampaignRow {
   created_at: Date;
   updated_at: Date;
   budget_account_id: string | null;
-  funded_minor: bigint;
   stage: RolloutStage;
   forecast: Forecast | null;
   paused_at: Date | null;
@@ -222,11 +221,11 @@ export class Campaigns {
       UPDATE marketing_campaigns SET budget_account_id = coalesce(budget_account_id, ${this.deps.ids.next('acct')})
       WHERE id = ${id} RETURNING budget_account_id`;
     if (kept === undefined) throw new DomainError('marketing.not_found', { detail: `no campaign ${id}` });
-    const funded = await fundBudget(this.deps.ledger, { campaignId: id, version: row.version, kind: budget.funding, budgetAccountId: kept.budget_account_id, budgetMinor: BigInt(budget.amountMinor) });
+    await fundBudget(this.deps.ledger, { campaignId: id, version: row.version, kind: budget.funding, budgetAccountId: kept.budget_account_id, budgetMinor: BigInt(budget.amountMinor) });
     const now = this.deps.clock.now();
     const rows = await this.deps.sql`
       UPDATE marketing_campaigns SET status = 'active', approved_by = ${operatorId}, approved_at = ${now},
-        approved_exposure_minor = ${exposure.toString()}, funded_minor = ${funded.toString()}, updated_at = ${now}
+        approved_exposure_minor = ${exposure.toString()}, updated_at = ${now}
       WHERE id = ${id} AND status = 'pending_approval' AND version = ${row.version} RETURNING id`;
     if (rows.length === 0) throw new DomainError('marketing.wrong_status', { detail: 'the campaign changed while you approved it; review it again' });
     await insertEvent(this.deps.sql, { campaignId: id, kind: 'activated', detail: { version: row.version, exposureMinor: exposure.toString(), stage: row.stage }, actor: operatorId, at: now });

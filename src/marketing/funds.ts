@@ -30,27 +30,32 @@ export async function depositFund(ledger: Ledger, input: { readonly kind: Fundin
   if (result.status === 'failed') throw new DomainError(result.error, { detail: result.detail });
 }
 
+const fundingId = (campaignId: string, version: number): string => `cmp-fund:${campaignId}:v${String(version)}`;
+
 /**
  * Tops a campaign's budget account up to `budgetMinor` from its fund. What was funded is read
- * from the ledger (the account's posted credits: only funding credits it), so a retry or a second
- * approver moves nothing more; the transfer id is per version.
+ * from the ledger: the funding transfers of this and earlier versions (one id per version; refunds
+ * also credit the account with returned discounts, so its credits are not the funding). A retry or
+ * a second approver finds this version's transfer and moves nothing more.
  */
-export async function fundBudget(ledger: Ledger, input: { readonly campaignId: string; readonly version: number; readonly kind: FundingKind; readonly budgetAccountId: string; readonly budgetMinor: bigint }): Promise<bigint> {
+export async function fundBudget(ledger: Ledger, input: { readonly campaignId: string; readonly version: number; readonly kind: FundingKind; readonly budgetAccountId: string; readonly budgetMinor: bigint }): Promise<void> {
   await ledger.createAccount({ id: input.budgetAccountId, currency: 'CNY', code: budgetAccountCode, ownerId: null, noOverdraft: true });
-  const account = await ledger.getAccount(input.budgetAccountId);
-  const funded = account?.creditsPostedMinor ?? 0n;
+  let funded = 0n;
+  for (let version = 1; version <= input.version; version += 1) {
+    const found = await ledger.getTransfer(fundingId(input.campaignId, version));
+    if (found !== undefined && found.status !== 'failed') funded += found.transfer.amountMinor;
+  }
   if (input.budgetMinor < funded)
     throw new DomainError('marketing.invalid', { detail: `this campaign was already funded with ${funded.toString()} fen; a budget can grow but not shrink: end the campaign to return what is left` });
   const delta = input.budgetMinor - funded;
   if (delta > 0n) {
-    const result = await ledger.transfer({ id: `cmp-fund:${input.campaignId}:v${String(input.version)}`, type: 'posted', debitAccountId: fundAccounts[input.kind].id, creditAccountId: input.budgetAccountId, amountMinor: delta, currency: 'CNY', kind: 'campaign_fund' });
+    const result = await ledger.transfer({ id: fundingId(input.campaignId, input.version), type: 'posted', debitAccountId: fundAccounts[input.kind].id, creditAccountId: input.budgetAccountId, amountMinor: delta, currency: 'CNY', kind: 'campaign_fund' });
     if (result.status === 'failed') {
       if (result.error.endsWith('insufficient_funds'))
         throw new DomainError('marketing.fund_short', { detail: `the ${input.kind} fund cannot cover ${delta.toString()} fen: deposit into it first` });
-      if (!result.error.startsWith('ledger.exists_with_different_')) throw new DomainError(result.error, { detail: result.detail });
+      throw new DomainError(result.error, { detail: result.detail });
     }
   }
-  return input.budgetMinor;
 }
 
 /** Moves what is left in a campaign's budget back to its fund, once. Answers the amount returned. */

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { problemResponses } from '../http/problem.ts';
 import { authenticateUser, currentUser, type Identity } from '../identity/index.ts';
-import { DomainError } from '../kernel/errors.ts';
 import { idPattern } from '../kernel/ids.ts';
 import type { Ledger } from '../ledger/index.ts';
-import { authenticateOperator, type Operators } from '../operator/index.ts';
+import { authenticateChangingOperator, authenticateOperator, type Operators } from '../operator/index.ts';
 import { bankAccountId } from '../payments/index.ts';
 import { IdempotencyHeaders } from '../payments/schemas.ts';
 import type { MarketingEngine } from './engine.ts';
@@ -38,10 +37,7 @@ export interface OperationsRoutesOptions {
 export const operationsRoutes: FastifyPluginAsyncTypebox<OperationsRoutesOptions> = (app, options) => {
   const { operations, engine } = options;
   const authenticate = authenticateOperator(options.operators);
-  const canChange = async (request: FastifyRequest, reply: FastifyReply) => {
-    await authenticate(request, reply);
-    if (request.operator?.role === 'viewer') throw new DomainError('request.forbidden', { detail: 'viewers cannot change campaigns' });
-  };
+  const canChange = authenticateChangingOperator(options.operators, 'change campaigns');
   const actor = (request: FastifyRequest): string => request.operator?.id ?? '';
   const change = { onRequest: canChange, config: { idempotent: true } };
   const tags = ['marketing'];

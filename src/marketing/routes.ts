@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { problemResponses } from '../http/problem.ts';
-import { DomainError } from '../kernel/errors.ts';
 import { idPattern } from '../kernel/ids.ts';
-import { authenticateOperator, type Operators } from '../operator/index.ts';
+import { authenticateChangingOperator, authenticateOperator, type Operators } from '../operator/index.ts';
 import { IdempotencyHeaders, Timestamp } from '../payments/schemas.ts';
 import type { CampaignRow, Campaigns, DefinitionJson } from './campaigns.ts';
 import { fundingKinds, labels, scenes } from './model.ts';
@@ -75,10 +74,7 @@ export interface CampaignRoutesOptions {
 export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = (app, options) => {
   const { campaigns } = options;
   const authenticate = authenticateOperator(options.operators);
-  const canChange = async (request: FastifyRequest, reply: FastifyReply) => {
-    await authenticate(request, reply);
-    if (request.operator?.role === 'viewer') throw new DomainError('request.forbidden', { detail: 'viewers cannot change campaigns' });
-  };
+  const canChange = authenticateChangingOperator(options.operators, 'change campaigns');
   const operatorId = (request: FastifyRequest): string => request.operator?.id ?? '';
   const changeConfig = { onRequest: canChange, config: { idempotent: true } };
 

@@ -43,16 +43,18 @@ function baseUrl(request: FastifyRequest): string {
 export function registerGateway(app: FastifyInstance, options: GatewayOptions): void {
   const { apps, methods, metering } = options;
 
-  /** v2: checks in order; throws GatewayError for the protocol's own answers. */
-  const v2 = async (params: Record<string, string>, request: FastifyRequest): Promise<{ readonly app: LiveApp; readonly call: TradeCall }> => {
+  /**
+   * v2: checks in order; throws GatewayError for the protocol's own answers. The app is looked up
+   * by the caller first, so every answer about a known app is signed with its key.
+   */
+  const v2 = (params: Record<string, string>, live: LiveApp | undefined, request: FastifyRequest): { readonly app: LiveApp; readonly call: TradeCall } => {
     const method = params['method'] ?? '';
     const appId = params['app_id'];
-    if (appId === undefined || appId === '') throw new GatewayError('40001', 'isv.missing-app-id', '缺少AppID参数');
-    const live = await apps.get(appId);
-    if (live === undefined) throw new GatewayError('40002', 'isv.invalid-app-id', '无效的AppID参数');
     const fail = (code: string, sub: string, msg: string): never => {
-      throw Object.assign(new GatewayError(code, sub, msg), { app: live });
+      throw new GatewayError(code, sub, msg);
     };
+    if (appId === undefined || appId === '') return fail('40001', 'isv.missing-app-id', '缺少AppID参数');
+    if (live === undefined) return fail('40002', 'isv.invalid-app-id', '无效的AppID参数');
     if (params['sign'] === undefined || params['sign'] === '') fail('40001', 'isv.missing-signature', '缺少签名参数');
     if (params['sign_type'] === undefined || params['sign_type'] === '') fail('40001', 'isv.missing-signature-type', '缺少签名类型参数');
     if (params['sign_type'] !== 'RSA2') fail('40002', 'isv.invalid-signature-type', '无效的签名类型: only RSA2 is supported');
@@ -90,27 +92,26 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
     const method = params['method'] ?? '';
     const trace = traceId();
     void reply.header('trace_id', trace);
-    let live: LiveApp | undefined;
+    const appId = params['app_id'];
+    const live = appId === undefined || appId === '' ? undefined : await apps.get(appId);
     let node: Record<string, unknown>;
     if (method === '') {
       metering.record(params['app_id'] ?? '', '(none)', '40001', performance.now() - started);
       return reply.code(200).type('application/json;charset=utf-8').send(JSON.stringify({ error_response: { code: '40001', msg: resultMessages['40001'], sub_code: 'isv.missing-method', sub_msg: '缺少方法名参数' } }));
     }
     try {
-      const checked = await v2(params, request);
-      live = checked.app;
-      if (!metering.admit(live.row.app_id, live.row.rate_per_second)) throw new GatewayError('20000', 'aop.rate-limit', `this app is limited to ${String(live.row.rate_per_second)} calls a second; retry shortly`);
+      const checked = v2(params, live, request);
+      if (!metering.admit(checked.app.row.app_id, checked.app.row.rate_per_second)) throw new GatewayError('20000', 'aop.rate-limit', `this app is limited to ${String(checked.app.row.rate_per_second)} calls a second; retry shortly`);
       const handler = methods.get(method);
       if (handler === undefined) throw new GatewayError('40002', 'isv.invalid-method', '不存在的方法名');
       const result = await handler(checked.call);
       if ('html' in result && typeof result.html === 'string') {
-        metering.record(live.row.app_id, method, '10000', performance.now() - started);
+        metering.record(checked.app.row.app_id, method, '10000', performance.now() - started);
         return await reply.code(200).type('text/html; charset=utf-8').send(result.html);
       }
       node = { code: '10000', msg: 'Success', ...result };
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      live ??= (error as GatewayError & { app?: LiveApp }).app;
       if (pageMethods.has(method)) {
         metering.record(live?.row.app_id ?? params['app_id'] ?? '', method, error.code, performance.now() - started);
         return reply.code(400).type('text/html; charset=utf-8').send(`<!doctype html><meta charset="utf-8"><title>支付错误</title><h1>${escapeHtml(error.code)} ${escapeHtml(error.subCode)}</h1><p>${escapeHtml(error.subMsg)}</p>`);

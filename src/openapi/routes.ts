@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { problemResponses } from '../http/problem.ts';
 import { authenticateUser, currentUser, type Identity } from '../identity/index.ts';
 import { DomainError } from '../kernel/errors.ts';
 import { idPattern } from '../kernel/ids.ts';
 import type { Random } from '../kernel/random.ts';
-import { authenticateOperator, type Operators } from '../operator/index.ts';
+import { authenticateChangingOperator, authenticateOperator, type Operators } from '../operator/index.ts';
 import { bankAccountId, type Payments } from '../payments/index.ts';
 import { IdempotencyHeaders, Pin, toBillJson } from '../payments/schemas.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -44,10 +44,7 @@ export interface OpenapiAdminOptions {
 
 export const openapiAdminRoutes: FastifyPluginAsyncTypebox<OpenapiAdminOptions> = (app, options) => {
   const authenticate = authenticateOperator(options.operators);
-  const canChange = async (request: FastifyRequest, reply: FastifyReply) => {
-    await authenticate(request, reply);
-    if (request.operator?.role === 'viewer') throw new DomainError('request.forbidden', { detail: 'viewers cannot change apps' });
-  };
+  const canChange = authenticateChangingOperator(options.operators, 'change apps');
   const tags = ['openapi'];
   app.post(
     '/openapi/apps',
@@ -107,7 +104,7 @@ export const tradeRoutes: FastifyPluginAsyncTypebox<{ readonly trades: Trades; r
     async (request, reply) => {
       const trade = await options.trades.forBuyer(request.params.tradeNo);
       const live = await options.apps.require(trade.app_id);
-      const paid = await options.trades.payAsBuyer(currentUser(request), request.params.tradeNo, request.body.pin, live);
+      const paid = await options.trades.payAsBuyer(currentUser(request), trade, request.body.pin, live);
       return reply.code(201).send({ status: paid.trade.status, bill: toBillJson(paid.bill), returnUrl: options.trades.returnUrl(paid.trade, live) });
     },
   );

@@ -180,8 +180,8 @@ export class Trades {
    * The buyer pays with the PIN: the trade is claimed for this buyer (another buyer is refused),
    * then paid as a shop payment under a key derived from the trade, so a retry pays once.
    */
-  async payAsBuyer(buyer: AuthUser, tradeNo: string, pin: string, app: LiveApp): Promise<{ readonly trade: TradeRow; readonly bill: Bill }> {
-    const trade = await this.forBuyer(tradeNo);
+  async payAsBuyer(buyer: AuthUser, trade: TradeRow, pin: string, app: LiveApp): Promise<{ readonly trade: TradeRow; readonly bill: Bill }> {
+    const tradeNo = trade.trade_no;
     if (trade.status !== 'WAIT_BUYER_PAY' && !(trade.status === 'TRADE_SUCCESS' && trade.buyer_user_id === buyer.id)) throw new DomainError('openapi.trade_not_payable', { detail: `this trade is ${trade.status}` });
     if (trade.buyer_user_id !== null && trade.buyer_user_id !== buyer.id) throw new DomainError('openapi.trade_not_payable', { detail: 'this trade is being paid by someone else' });
     const claimed = await this.deps.sql`
@@ -231,7 +231,7 @@ export class Trades {
   async pay(call: TradeCall): Promise<Record<string, unknown>> {
     const authCode = str(call.biz, 'auth_code');
     if (authCode === undefined || !/^[0-9]{16,24}$/.test(authCode)) throw new GatewayError('40004', 'ACQ.PAYMENT_AUTH_CODE_INVALID', '支付授权码无效');
-    const trade = await this.open({ ...call, biz: { ...call.biz } }, {});
+    const trade = await this.open(call);
     if (trade.status === 'TRADE_SUCCESS') return this.paidFields(trade);
     const owner = await this.deps.identity.getUser(call.app.shop.ownerUserId);
     if (owner === undefined) throw new GatewayError('40004', 'ACQ.SYSTEM_ERROR', 'the merchant is missing');

@@ -38,6 +38,18 @@ export function authenticateOperator(operators: Operators) {
   };
 }
 
+/**
+ * onRequest hook of an operator route that changes something: a signed-in operator who is not a
+ * viewer (viewers read; `what` says what they may not do, in the 403).
+ */
+export function authenticateChangingOperator(operators: Operators, what: string) {
+  const authenticate = authenticateOperator(operators);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await authenticate(request, reply);
+    if (request.operator?.role === 'viewer') throw new DomainError('request.forbidden', { detail: `viewers cannot ${what}` });
+  };
+}
+
 /** bigint → digit string, all the way down (the console reads JSON). */
 function jsonSafe(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();

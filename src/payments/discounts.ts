@@ -98,15 +98,16 @@ export function ledgerLegsOf(payment: NewPayment | PaymentRow): TransferRequest[
 
 /**
  * The one result a payment's submission stands for: the first real failure (not the others'
- * `linked_event_failed`), or the payer leg's result. A refusal of the discount leg for want of
- * budget is `marketing.budget_spent`, so the caller can pay without it.
+ * `linked_event_failed`), or the payer leg's result. A leg drawing on a campaign's budget that is
+ * refused for want of funds is `marketing.budget_spent`, so the caller can pay without it (a
+ * refund's return leg draws on the shop, so its refusal stays the shop's insufficient funds).
  */
-export function paymentResult(results: readonly SubmitResult[], kind?: string): SubmitResult {
+export function paymentResult(payment: NewPayment | PaymentRow, results: readonly SubmitResult[]): SubmitResult {
   const failedAt = results.findIndex((r) => r.status === 'failed' && !r.error.endsWith('linked_event_failed'));
   const result = results[failedAt === -1 ? 0 : failedAt];
   if (result === undefined) throw new Error('the writer returned no result');
-  // (A refund's second leg is the shop's own money: its refusal is the shop's insufficient funds.)
-  if (failedAt === 1 && kind !== 'refund' && result.status === 'failed' && result.error.endsWith('insufficient_funds'))
+  const leg = ledgerLegsOf(payment)[failedAt];
+  if (result.status === 'failed' && result.error.endsWith('insufficient_funds') && leg !== undefined && leg.debitAccountId === payment.budget_account_id)
     return { ...result, error: 'marketing.budget_spent', detail: "the campaign's budget ran out" };
   return result;
 }

@@ -3,7 +3,7 @@ import { maskMobile } from '../identity/index.ts';
 import type { AuthUser } from '../identity/index.ts';
 import { assert } from '../kernel/assert.ts';
 import { DomainError } from '../kernel/errors.ts';
-import { billDirection, cardDisplayName, ledgerTransferId, requestFingerprint, shanghaiDay, toLedgerTransfer, type PaymentKind } from './model.ts';
+import { billDirection, cardDisplayName, ledgerTransferId, requestFingerprint, shanghaiDay, type PaymentKind } from './model.ts';
 import type { AppliedDiscount, PaymentScene } from './discounts.ts';
 import type { RefundedDiscount } from './paths.ts';
 import type { ResponseRecorder } from './service.ts';
@@ -63,18 +63,6 @@ export function intentFingerprint(intent: Intent): string {
   const counterpartyId = intent.shop?.code ?? intent.card?.id ?? intent.payee?.id ?? intent.redPacket?.packetId;
   assert(counterpartyId !== undefined, 'a payment has a card or a payee');
   return requestFingerprint({ kind: intent.kind, counterpartyId, amountMinor: intent.amountMinor, memo: intent.memo });
-}
-
-/** The ledger transfer that moves a payment's money: its id comes from the request (see model.ts). */
-export function ledgerTransferOf(payment: NewPayment | PaymentRow) {
-  return toLedgerTransfer({
-    ledgerTransferId: payment.ledger_transfer_id,
-    kind: payment.kind,
-    debitAccountId: payment.debit_account_id,
-    creditAccountId: payment.credit_account_id,
-    amountMinor: payment.amount_minor,
-    currency: payment.currency,
-  });
 }
 
 /** The payment row of an intent, under a fresh id. */

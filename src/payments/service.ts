@@ -395,7 +395,7 @@ export class Payments {
       ledgerLegsOf(payment),
       { write: recordDirectPayments, id: payment.id, row: { payment, bills, completion } },
     );
-    const result = paymentResult(outcome.results);
+    const result = paymentResult(payment, outcome.results);
     const recorded = outcome.recorded;
     if (result.status === 'failed') {
       // The same key with another amount or payee: the ledger names the field. It may be an
@@ -473,7 +473,7 @@ export class Payments {
   private async settle(payment: PaymentRow): Promise<PaymentOutcome> {
     if (payment.status === 'succeeded')
       return { bill: await this.bill(payment.user_id, payment.id), created: false };
-    const result = paymentResult(await this.deps.ledger.submit(submissionOf(payment)), payment.kind);
+    const result = paymentResult(payment, await this.deps.ledger.submit(submissionOf(payment)));
     const now = this.deps.clock.now();
     if (result.status === 'failed') {
       // The writer's results carry the full, registered code (`ledger.insufficient_funds`).

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { problemResponses } from '../http/problem.ts';
 import { authenticateUser, currentUser, type Identity } from '../identity/index.ts';
-import { DomainError } from '../kernel/errors.ts';
 import { idPattern } from '../kernel/ids.ts';
-import { authenticateOperator, type Operators } from '../operator/index.ts';
+import { authenticateChangingOperator, authenticateOperator, type Operators } from '../operator/index.ts';
 import { bankAccountId } from '../payments/index.ts';
 import { AmountMinor, IdempotencyHeaders, Timestamp } from '../payments/schemas.ts';
 import { greetingLengthMax } from './model.ts';
@@ -156,10 +155,7 @@ const ScheduleBody = Type.Object(
 export const rainAdminRoutes: FastifyPluginAsyncTypebox<RainAdminRoutesOptions> = (app, options) => {
   const { rains } = options;
   const authenticate = authenticateOperator(options.operators);
-  const canSchedule = async (request: FastifyRequest, reply: FastifyReply) => {
-    await authenticate(request, reply);
-    if (request.operator?.role === 'viewer') throw new DomainError('request.forbidden', { detail: 'viewers cannot move campaign money' });
-  };
+  const canSchedule = authenticateChangingOperator(options.operators, 'move campaign money');
 
   app.get('/campaign-budget', { onRequest: authenticate, schema: { summary: 'The campaign budget rains are funded from', tags: ['admin'], response: { 200: Type.Object({ accountId: Type.String(), balanceMinor: Type.String() }), ...problemResponses(401) } } }, async () => {
     await rains.ensureBudgetAccount();

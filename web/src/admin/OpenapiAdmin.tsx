@@ -1,5 +1,5 @@
 import { useLoad } from '../useLoad.ts';
-import { useCallback, useEffect, useState, type SyntheticEvent } from 'react';
+import { useState, type SyntheticEvent } from 'react';
 import { api, errorMessage } from '../api.ts';
 
 /** The server's bounds on a registration (src/openapi/routes.ts). */
@@ -230,24 +230,17 @@ function MeteringView({ metering }: { metering: Metering }) {
 
 /** The delivery log of one app: each notification, its attempts, the last answer; re-send one now. */
 function NotificationLog({ appId, canChange }: { appId: string; canChange: boolean }) {
-  const [notifications, setNotifications] = useState<readonly Notification[] | null>(null);
+  const listed = useLoad<{ notifications: Notification[] }>(`/v1/admin/openapi/notifications?appId=${appId}`);
+  const notifications = listed.data?.notifications ?? null;
+  const load = listed.reload;
   const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(async () => {
-    try {
-      setNotifications((await api<{ notifications: Notification[] }>('GET', `/v1/admin/openapi/notifications?appId=${appId}`)).notifications);
-      setError(null);
-    } catch (caught) {
-      setError(errorMessage(caught));
-    }
-  }, [appId]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const [resendError, setError] = useState<string | null>(null);
+  const error = resendError ?? listed.error;
   async function resend(notifyId: string) {
     try {
       await api('POST', `/v1/admin/openapi/notifications/${notifyId}/resend`);
       setNotice(`Notification ${notifyId} queued to be sent again`);
+      setError(null);
       await load();
     } catch (caught) {
       setError(errorMessage(caught));
