@@ -34,7 +34,9 @@ export function errorCount(result: LoadResult): number {
  */
 export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts', nodeFlags: readonly string[] = []): Promise<T> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), generator);
-  return new Promise((resolve, reject) => {
+  // The server's CPU per request (this process): steadier between runs than the rates.
+  const cpuBefore = process.cpuUsage();
+  return new Promise<T>((resolve, reject) => {
     // The plan goes through stdin: thousands of tokens are more than one argv string may hold.
     const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
     child.on('error', reject);
@@ -46,7 +48,13 @@ export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts'
     child.on('exit', (code) => {
       const line = output.trim().split('\n').pop() ?? '';
       if (code !== 0 || line === '') reject(new Error(`load generator exited ${String(code)}`));
-      else resolve(JSON.parse(line) as T);
+      else {
+        const result = JSON.parse(line) as T & { requests?: number; mode?: string };
+        const cpu = process.cpuUsage(cpuBefore);
+        if (typeof result.requests === 'number' && result.requests > 0)
+          process.stderr.write(`  server CPU ${((cpu.user + cpu.system) / 1000 / result.requests).toFixed(3)} ms a request (${String(result.requests)} requests, user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s)\n`);
+        resolve(result);
+      }
     });
   });
 }
@@ -92,5 +100,26 @@ export async function startProfile(): Promise<() => Promise<string>> {
     await writeFile(file, JSON.stringify(profile));
     session.disconnect();
     return file;
+  };
+}
+
+/**
+ * `--count-sql`: counts statements by text while switched on (what a phase costs the database).
+ * Pass `debug` to `connect`; `print` lists them, most frequent first, per request of the phase.
+ */
+export function sqlCounter(enabled: boolean) {
+  const counts = new Map<string, number>();
+  let on = false;
+  return {
+    debug: enabled ? { debug: (_connection: number, query: string) => {
+      if (!on) return;
+      const key = query.replace(/\s+/g, ' ').slice(0, 100);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    } } : {},
+    set on(value: boolean) { on = value; },
+    print(requests: number): void {
+      if (!enabled) return;
+      for (const [query, n] of [...counts.entries()].sort((a, b) => b[1] - a[1])) process.stderr.write(`${String(n).padStart(8)} ${(n / requests).toFixed(3).padStart(7)}/req ${query}\n`);
+    },
   };
 }

@@ -19,7 +19,7 @@ import { resolvePinKey } from '../src/identity/pin-key.ts';
 import { reconcile } from '../src/ledger/index.ts';
 import { bankAccountId } from '../src/payments/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { errorCount, runLoad, setUpUsers } from './http-common.ts';
+import { errorCount, runLoad, setUpUsers, sqlCounter, startProfile } from './http-common.ts';
 
 const connections = 64;
 /** Senders per connection: the server allows a user 30 payments a minute, as a wallet should. */
@@ -36,7 +36,8 @@ export async function run(args: string[]): Promise<void> {
   // The embedded PostgreSQL lives under the project's data dir: its own user must reach it, and a
   // private temp dir (0700, this user's) is not reachable when running as root.
   const database = await openBenchDatabase(base, 'bench_http');
-  const sql = connect({ url: database.url, schema: database.schema, poolSize: 40 });
+  const counter = sqlCounter(args.includes('--count-sql'));
+  const sql = connect({ url: database.url, schema: database.schema, poolSize: 40, ...counter.debug });
   try {
     await migrate(sql);
     const app = await buildApp({ config, sql, clock: systemClock, random: cryptoRandom });
@@ -52,7 +53,13 @@ export async function run(args: string[]): Promise<void> {
       toUserId: users[senderCount + connection]?.id ?? '',
     }));
     const healthz = await runLoad({ baseUrl, mode: 'healthz', seconds, connections, pairs: [], pin, runId: 'h' });
+    // `--profile`: the server's CPU profile over the transfer phase.
+    const profile = args.includes('--profile') ? await startProfile() : undefined;
+    counter.on = true;
     const transfer = await runLoad({ baseUrl, mode: 'transfer', seconds, connections, pairs, pin, runId: randomBytes(4).toString('hex') });
+    counter.on = false;
+    counter.print(transfer.requests);
+    if (profile !== undefined) process.stderr.write(`transfer phase CPU profile: ${await profile()}\n`);
     await app.close();
     const report = await reconcile(sql);
     const errors = errorCount;
