@@ -11,11 +11,11 @@ import { isProcessAlive } from './kernel/process.ts';
 import { cryptoRandom } from './kernel/random.ts';
 import {
   Ledger,
-  reconcile,
   statementPageSizeMax,
   verifyChain,
   type TransferRequest,
 } from './ledger/index.ts';
+import { reconcileAll } from './payments/index.ts';
 import {
   UsageError,
   accountInputFromOptions,
@@ -235,11 +235,11 @@ function addLedgerCommands(program: Command, context: Context): void {
 
   ledger
     .command('reconcile')
-    .description('check that each currency sums to zero and each book equals its journal entries')
+    .description('check that each currency sums to zero, each book equals its journal entries, and every payment row\'s references exist')
     .option('--json', 'print the report as JSON (amounts as digit strings)')
     .action(async (options: { json?: boolean }, command: Command) => {
       await withSession(context, command, async ({ sql }) => {
-        const report = await reconcile(sql);
+        const report = await reconcileAll(sql);
         io.out(`${options.json === true ? toJson(report) : formatReconcileReport(report)}\n`);
         return report.ok ? exitCodes.ok : exitCodes.failed;
       });

@@ -6,7 +6,8 @@ import { problemResponses } from '../http/problem.ts';
 import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
 import { maskMobile, type Identity } from '../identity/index.ts';
-import { ledgerTotals, reconcile, type Ledger } from '../ledger/index.ts';
+import { ledgerTotals, type Ledger } from '../ledger/index.ts';
+import { reconcileAll } from '../payments/index.ts';
 import type { Operator, Operators } from './service.ts';
 
 /** The console's session cookie; scripts send the same token as a Bearer token. */
@@ -139,7 +140,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = (app, 
 
   app.get('/ledger/reconcile', {
     onRequest: authenticate,
-    schema: { summary: 'Reconciliation status: sums, books against entries, holds', tags: ['admin'], response: { 200: Any, ...problemResponses(401) } },
-  }, async () => jsonSafe(await reconcile(sql)));
+    schema: { summary: 'Reconciliation status: sums, books against entries, holds, and the payment rows\' references', tags: ['admin'], response: { 200: Any, ...problemResponses(401) } },
+  }, async () => jsonSafe(await reconcileAll(sql)));
   return Promise.resolve();
 };

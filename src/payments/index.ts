@@ -22,3 +22,4 @@ export {
   type PaymentKind,
   type PaymentLimits,
 } from './model.ts';
+export { auditReferences, reconcileAll, paymentReferences } from './references.ts';

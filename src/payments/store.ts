@@ -220,17 +220,18 @@ export async function insertPendingPayment(
  * Inserts many succeeded payments (complete as made) and their bills in one statement, inside
  * the ledger batch that moves their money (its durable commit), and `also` as a last CTE. One
  * that conflicts with a live payment of its request (or any other unique index) is skipped with
- * its bills; the rows inserted answer a `record_id` (RecordWriter).
+ * its bills; the rows inserted answer only their `record_id`, all the writer reads (RecordWriter):
+ * sending the whole rows back cost PostgreSQL their output and this process their parsing.
  */
 export function insertSettledPayments(
   db: Db,
   payments: readonly NewPayment[],
   bills: readonly NewBill[],
   also: PendingQuery<Row[]> | undefined,
-): PendingQuery<PaymentRow[]> {
+): PendingQuery<{ record_id: string }[]> {
   const p = <T>(pick: (payment: NewPayment) => T): T[] => payments.map(pick);
   const b = <T>(pick: (bill: NewBill) => T): T[] => bills.map(pick);
-  return db<PaymentRow[]>`
+  return db<{ record_id: string }[]>`
     WITH inserted AS (
       INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
@@ -272,7 +273,7 @@ export function insertSettledPayments(
           counterparty_name, counterparty_mobile_masked, created_at)
       WHERE x.payment_id IN (SELECT id FROM inserted)
     )${also === undefined ? db`` : db`, also AS (${also})`}
-    SELECT *, id AS record_id FROM inserted`;
+    SELECT id AS record_id FROM inserted`;
 }
 
 export interface DirectPayment {
@@ -286,7 +287,7 @@ export interface DirectPayment {
  * The ledger's record writer for payments that need no check against other payments: written
  * succeeded, with their bills, in the ledger batch that moves their money (RecordWriter).
  */
-export function recordDirectPayments(connection: ReservedSql, rows: readonly DirectPayment[]): PendingQuery<PaymentRow[]> {
+export function recordDirectPayments(connection: ReservedSql, rows: readonly DirectPayment[]): PendingQuery<{ record_id: string }[]> {
   // Settled in the transaction that moves the money: complete as made.
   const completions = rows.flatMap((row) =>
     row.completion === null ? [] : [{ ...row.completion, insertedId: row.payment.id }],

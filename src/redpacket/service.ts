@@ -46,6 +46,7 @@ import {
   type PacketBox,
   type PacketListRow,
   type PacketRow,
+  type UnsettledRow,
 } from './store.ts';
 
 /**
@@ -394,30 +395,35 @@ export class RedPackets {
    * (the writer packs them into few transactions). Answers how many it paid.
    */
   async settleGrabs(limit = settleBatchMax): Promise<number> {
-    // Grabs taken on Redis are put on their shares first.
-    await this.syncDirty();
-    const rows = await selectUnsettled(this.deps.sql, limit);
-    if (rows.length === 0) return 0;
+    // Grabs taken on Redis are put on their shares first, and paid from what that answers.
+    const claimed = await this.syncDirty();
     const now = this.deps.clock.now();
+    const paid = await Promise.all(claimed.map((row) => payGrab(this.deps, row, now)));
+    // Then any claimed earlier and not yet paid: grabs on PostgreSQL, or a pass that stopped.
+    const rows = await selectUnsettled(this.deps.sql, limit);
     const outcomes = await Promise.all(rows.map((row) => payGrab(this.deps, row, now)));
-    return outcomes.filter(Boolean).length;
+    return [...paid, ...outcomes].filter(Boolean).length;
   }
 
   /** Writes the Redis settlement records of the packets grabbed since the last pass to PostgreSQL. */
-  private async syncDirty(): Promise<void> {
+  private async syncDirty(): Promise<UnsettledRow[]> {
     const packets = [...this.dirty];
     this.dirty.clear();
-    for (const [packetId, shareCount] of packets) await this.syncPacket(packetId, shareCount);
+    const claimed: UnsettledRow[] = [];
+    for (const [packetId, shareCount] of packets) await this.syncPacket(packetId, shareCount, claimed);
+    return claimed;
   }
 
-  private async syncPacket(packetId: string, shareCount: number): Promise<number> {
+  /** Writes a packet's Redis settlement records to its shares; the shares claimed go to `claimed`. */
+  private async syncPacket(packetId: string, shareCount: number, claimed?: UnsettledRow[]): Promise<number> {
     const pool = this.pool;
     if (pool === undefined) return 0;
     return pool.drain(packetId, shareCount, async (records: SettleRecord[]) => {
       // One share per user: a second record for a user (only after lost Redis state) is skipped.
       const seen = new Set<string>();
       const grabs = records.filter((r) => !seen.has(r.userId) && seen.add(r.userId)).map((r) => ({ seq: r.seq, userId: r.userId, grabbedAt: new Date(r.grabbedAtMs) }));
-      await claimShares(this.deps.sql, packetId, grabs);
+      const rows = await claimShares(this.deps.sql, packetId, grabs);
+      claimed?.push(...rows);
     });
   }
 

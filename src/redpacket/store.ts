@@ -219,16 +219,17 @@ export interface UnsettledRow {
   sender_mobile: string;
 }
 
+/** What a grab's payout needs, from its share `s`: the packet, the grabber's wallet, the sender. */
+const payoutColumns = `s.packet_id, s.seq, s.amount_minor, s.grabbed_by, s.grabbed_at, p.escrow_account_id, p.greeting,
+  g.wallet_account_id AS grabber_wallet_account_id, p.sender_user_id, u.display_name AS sender_name,
+  u.mobile AS sender_mobile`;
+const payoutJoins = `JOIN redpackets p ON p.id = s.packet_id JOIN identity_users g ON g.id = s.grabbed_by
+  JOIN identity_users u ON u.id = p.sender_user_id`;
+
 /** Grabs not yet paid out, oldest first, with what their payout needs. */
 export async function selectUnsettled(db: Db, limit: number): Promise<UnsettledRow[]> {
   return db<UnsettledRow[]>`
-    SELECT s.packet_id, s.seq, s.amount_minor, s.grabbed_by, s.grabbed_at, p.escrow_account_id, p.greeting,
-      g.wallet_account_id AS grabber_wallet_account_id, p.sender_user_id, u.display_name AS sender_name,
-      u.mobile AS sender_mobile
-    FROM redpacket_shares s
-      JOIN redpackets p ON p.id = s.packet_id
-      JOIN identity_users g ON g.id = s.grabbed_by
-      JOIN identity_users u ON u.id = p.sender_user_id
+    SELECT ${db.unsafe(payoutColumns)} FROM redpacket_shares s ${db.unsafe(payoutJoins)}
     WHERE s.grabbed_by IS NOT NULL AND s.settled_at IS NULL
     ORDER BY s.grabbed_at LIMIT ${limit}`;
 }
@@ -381,20 +382,27 @@ export async function selectShareState(db: Db, packetId: string) {
  * a share already recorded, or a user who already holds a share of the packet, is skipped — the
  * (packet, grabber) index stays the last guard. Answers how many shares it recorded.
  */
+/**
+ * Puts grabs taken on Redis on their shares (a share already taken, or a user who already holds
+ * one, is skipped) and answers the shares it claimed with what their payouts need, as
+ * `selectUnsettled` would: the settler pays them without reading them back.
+ */
 export async function claimShares(
   db: Db,
   packetId: string,
   grabs: readonly { readonly seq: number; readonly userId: string; readonly grabbedAt: Date }[],
-): Promise<number> {
-  if (grabs.length === 0) return 0;
-  const rows = await db`
-    UPDATE redpacket_shares s SET grabbed_by = x.user_id, grabbed_at = x.grabbed_at
-    FROM unnest(${grabs.map((g) => g.seq)}::int[], ${grabs.map((g) => g.userId)}::text[],
-      ${grabs.map((g) => g.grabbedAt.toISOString())}::timestamptz[]) AS x(seq, user_id, grabbed_at)
-    WHERE s.packet_id = ${packetId} AND s.seq = x.seq AND s.grabbed_by IS NULL AND s.refunded_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM redpacket_shares o WHERE o.packet_id = ${packetId} AND o.grabbed_by = x.user_id)
-    RETURNING s.seq`;
-  return rows.length;
+): Promise<UnsettledRow[]> {
+  if (grabs.length === 0) return [];
+  return db<UnsettledRow[]>`
+    WITH claimed AS (
+      UPDATE redpacket_shares s SET grabbed_by = x.user_id, grabbed_at = x.grabbed_at
+      FROM unnest(${grabs.map((g) => g.seq)}::int[], ${grabs.map((g) => g.userId)}::text[],
+        ${grabs.map((g) => g.grabbedAt.toISOString())}::timestamptz[]) AS x(seq, user_id, grabbed_at)
+      WHERE s.packet_id = ${packetId} AND s.seq = x.seq AND s.grabbed_by IS NULL AND s.refunded_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM redpacket_shares o WHERE o.packet_id = ${packetId} AND o.grabbed_by = x.user_id)
+      RETURNING s.packet_id, s.seq, s.amount_minor, s.grabbed_by, s.grabbed_at
+    )
+    SELECT ${db.unsafe(payoutColumns)} FROM claimed s ${db.unsafe(payoutJoins)}`;
 }
 
 export async function selectActivePackets(db: Db, limit: number): Promise<{ id: string; share_count: number }[]> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import assert from 'node:assert/strict';
 import { buildApp, type App } from '../app.ts';
-import { reconcile } from '../ledger/index.ts';
+import { reconcileAll } from '../payments/index.ts';
 import { FakeClock } from '../kernel/clock.ts';
 import { loadConfig } from '../kernel/config.ts';
 import { SeededRandom } from '../kernel/random.ts';
@@ -43,9 +43,12 @@ export async function createTestApp(env: Record<string, string> = {}, options: {
   };
 }
 
-/** Closes a test app after checking that its ledger reconciles (every money test ends so). */
+/**
+ * Closes a test app after checking that its ledger reconciles and every payment row's references
+ * exist (every money test ends so: the check that stands in for foreign keys, ADR 0012).
+ */
 export async function closeReconciled(t: TestApp): Promise<void> {
-  const report = await reconcile(t.db.sql);
+  const report = await reconcileAll(t.db.sql);
   await t.close();
   assert.equal(report.ok, true, JSON.stringify(report.problems));
 }
