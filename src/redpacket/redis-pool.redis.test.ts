@@ -99,3 +99,39 @@ test('a drain that fails hands the same records over again', { skip }, async () 
   await p.close(packet, 2);
   assert.equal((await p.grab(packet, 2, 'usr_c', 1)).state, 'empty');
 });
+
+test('sub-pools known empty are skipped by a first spill, never by a retried one', { skip }, async () => {
+  if (redis === undefined) throw new Error('no Redis');
+  const p = pool();
+  const packet = `rpk_${randomBytes(4).toString('hex')}`;
+  await p.load(packet, [10n, 20n, 30n, 40n]);
+  const named = Array.from({ length: 400 }, (_, i) => `usr_e${String(i)}`);
+  const target = 'usr_target';
+  const home = homeSubPool(target, 2);
+  const [h1, h2, h3, h4] = named.filter((u) => homeSubPool(u, 2) === home);
+  const [o1] = named.filter((u) => homeSubPool(u, 2) !== home);
+  assert.ok(h1 !== undefined && h2 !== undefined && h3 !== undefined && h4 !== undefined && o1 !== undefined);
+  for (const user of [h1, h2]) assert.equal((await p.grab(packet, 4, user, 1)).state, 'new');
+  const first = await p.grab(packet, 4, target, 2); // spills into the other sub-pool
+  assert.equal(first.state, 'new');
+  await redis.hset(`rp:{${packet}:${String(home)}}:grabbed`, target, 'spill:2'); // died before home recorded it
+  assert.equal((await p.grab(packet, 4, o1, 3)).state, 'new'); // the last share
+  assert.equal((await p.grab(packet, 4, h3, 4)).state, 'empty'); // asks both sub-pools, learns they are empty
+  const evalCalls = { n: 0 };
+  const evaluate = redis.eval.bind(redis);
+  redis.eval = ((...args: Parameters<typeof redis.eval>) => {
+    evalCalls.n++;
+    return evaluate(...args);
+  }) as typeof redis.eval;
+  try {
+    assert.equal((await p.grab(packet, 4, h4, 5)).state, 'empty');
+    assert.equal(evalCalls.n, 1, 'a new loser asks only its home sub-pool');
+    const retry = await p.grab(packet, 4, target, 6);
+    assert.equal(retry.state, 'new');
+    assert.equal(retry.seq, first.seq, 'the retried spill found its share in a sub-pool known empty');
+    assert.equal(evalCalls.n, 3, 'the retry asked home, then the other sub-pool');
+  } finally {
+    redis.eval = evaluate;
+  }
+  assert.equal((await p.grabbedTotals(packet, 4)).count, 4);
+});

@@ -96,7 +96,7 @@ end
 if ARGV[3] == '1' then
   redis.call('HSET', KEYS[2], ARGV[1], 'spill:' .. ARGV[2])
   redis.call('EXPIRE', KEYS[2], ARGV[4])
-  return {'spill', ''}
+  return {'spill', 'first'}
 end
 return {'empty', ''}`;
 
@@ -143,12 +143,33 @@ function parseShare(state: 'mine' | 'new', value: string): PoolGrab {
   return { state, seq: Number(seq), amountMinor: BigInt(amount), grabbedAtMs: Number(at) };
 }
 
+/** Packets whose empty sub-pools this process remembers (see `RedisSharePool.emptyPools`). */
+const emptyPoolsPacketsMax = 1000;
+
 export class RedisSharePool {
+  /**
+   * Sub-pools seen empty, by packet. A sub-pool's shares are loaded once and only ever popped
+   * after, so once empty it stays empty (until a load, which forgets it here): a first spill
+   * skips them instead of asking each one. Without this, every loser of a drained packet walked
+   * all its sub-pools, a script call each.
+   */
+  private readonly emptyPools = new Map<string, Set<number>>();
+
   /** `perPool`: shares per sub-pool before a packet gets another (tests make it small). */
   constructor(
     private readonly redis: Redis,
     private readonly perPool = subPoolSharesMax,
   ) {}
+
+  private markEmpty(packetId: string, pool: number): void {
+    let empty = this.emptyPools.get(packetId);
+    if (empty === undefined) {
+      if (this.emptyPools.size >= emptyPoolsPacketsMax) this.emptyPools.clear();
+      empty = new Set();
+      this.emptyPools.set(packetId, empty);
+    }
+    empty.add(pool);
+  }
 
   private pools(shareCount: number): number {
     return subPoolCount(shareCount, this.perPool);
@@ -171,6 +192,7 @@ export class RedisSharePool {
     taken: readonly { readonly userId: string; readonly seq: number; readonly amountMinor: bigint; readonly grabbedAtMs: number }[],
   ): Promise<void> {
     const pools = this.pools(shareCount);
+    this.emptyPools.delete(packetId);
     for (const grab of taken) {
       const home = keys(packetId, homeSubPool(grab.userId, pools));
       await this.redis.hset(home.grabbed, grab.userId, `${String(grab.seq)}:${String(grab.amountMinor)}:${String(grab.grabbedAtMs)}`);
@@ -200,14 +222,21 @@ export class RedisSharePool {
     const [state, value] = (await this.redis.eval(grabScript, 3, h.shares, h.grabbed, h.settle, userId, String(nowMs), pools > 1 ? '1' : '0', ttl)) as Reply;
     if (state === 'mine' || state === 'new') return parseShare(state, value);
     if (state === 'empty') return { state: 'empty', seq: -1, amountMinor: 0n, grabbedAtMs: nowMs };
-    // Spill: the other sub-pools in a fixed order from home; the first with a share wins.
+    if (value === 'first') this.markEmpty(packetId, home);
+    // Spill: the other sub-pools in a fixed order from home; the first with a share wins. A first
+    // spill cannot have taken a share anywhere yet, so it skips sub-pools known to be empty; a
+    // retried one (home said `spill:` already) asks every one, as one of them may hold its share.
+    const empty = value === 'first' ? this.emptyPools.get(packetId) : undefined;
     for (let step = 1; step < pools; step++) {
-      const other = keys(packetId, (home + step) % pools);
+      const pool = (home + step) % pools;
+      if (empty?.has(pool) === true) continue;
+      const other = keys(packetId, pool);
       const [found, share] = (await this.redis.eval(spillScript, 3, other.shares, other.spilled, other.settle, userId, String(nowMs), ttl)) as Reply;
       if (found === 'new') {
         await this.redis.hset(h.grabbed, userId, share);
         return parseShare('new', share);
       }
+      this.markEmpty(packetId, pool);
     }
     await this.redis.hset(h.grabbed, userId, 'none');
     return { state: 'empty', seq: -1, amountMinor: 0n, grabbedAtMs: nowMs };
