@@ -49,7 +49,7 @@ export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts'
       const line = output.trim().split('\n').pop() ?? '';
       if (code !== 0 || line === '') reject(new Error(`load generator exited ${String(code)}`));
       else {
-        const result = JSON.parse(line) as T & { requests?: number; mode?: string };
+        const result = JSON.parse(line) as T & { requests?: number };
         const cpu = process.cpuUsage(cpuBefore);
         if (typeof result.requests === 'number' && result.requests > 0)
           process.stderr.write(`  server CPU ${((cpu.user + cpu.system) / 1000 / result.requests).toFixed(3)} ms a request (${String(result.requests)} requests, user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s)\n`);
@@ -87,7 +87,7 @@ export async function setUpUsers(sql: Sql, options: { count: number; pinKey: Buf
  * `--profile`: the server's CPU profile over one phase (the V8 inspector in this process). Call
  * the answer to stop it; it writes the .cpuprofile (open it in Chrome DevTools) and names it.
  */
-export async function startProfile(): Promise<() => Promise<string>> {
+async function startProfile(): Promise<() => Promise<string>> {
   const { Session } = await import('node:inspector/promises');
   const { writeFile } = await import('node:fs/promises');
   const session = new Session();
@@ -104,22 +104,31 @@ export async function startProfile(): Promise<() => Promise<string>> {
 }
 
 /**
- * `--count-sql`: counts statements by text while switched on (what a phase costs the database).
- * Pass `debug` to `connect`; `print` lists them, most frequent first, per request of the phase.
+ * `--profile` and `--count-sql` over one phase: the server's CPU profile (see `startProfile`) and
+ * its statements by text, most frequent first, per request of the phase. Pass `debug` to
+ * `connect`; `phase` runs a load with both switched on around it.
  */
-export function sqlCounter(enabled: boolean) {
+export function phaseObserver(args: readonly string[]) {
+  const counting = args.includes('--count-sql');
+  const profiling = args.includes('--profile');
   const counts = new Map<string, number>();
   let on = false;
   return {
-    debug: enabled ? { debug: (_connection: number, query: string) => {
+    debug: counting ? { debug: (_connection: number, query: string) => {
       if (!on) return;
       const key = query.replace(/\s+/g, ' ').slice(0, 100);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     } } : {},
-    set on(value: boolean) { on = value; },
-    print(requests: number): void {
-      if (!enabled) return;
-      for (const [query, n] of [...counts.entries()].sort((a, b) => b[1] - a[1])) process.stderr.write(`${String(n).padStart(8)} ${(n / requests).toFixed(3).padStart(7)}/req ${query}\n`);
+    async phase<T extends { readonly requests: number }>(name: string, load: () => Promise<T>): Promise<T> {
+      const profile = profiling ? await startProfile() : undefined;
+      counts.clear();
+      on = true;
+      const result = await load().finally(() => {
+        on = false;
+      });
+      for (const [query, n] of [...counts.entries()].sort((a, b) => b[1] - a[1])) process.stderr.write(`${String(n).padStart(8)} ${(n / result.requests).toFixed(3).padStart(7)}/req ${query}\n`);
+      if (profile !== undefined) process.stderr.write(`${name} phase CPU profile: ${await profile()}\n`);
+      return result;
     },
   };
 }

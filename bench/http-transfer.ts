@@ -19,7 +19,7 @@ import { resolvePinKey } from '../src/identity/pin-key.ts';
 import { reconcile } from '../src/ledger/index.ts';
 import { bankAccountId } from '../src/payments/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { errorCount, runLoad, setUpUsers, sqlCounter, startProfile } from './http-common.ts';
+import { errorCount, phaseObserver, runLoad, setUpUsers } from './http-common.ts';
 
 const connections = 64;
 /** Senders per connection: the server allows a user 30 payments a minute, as a wallet should. */
@@ -36,8 +36,9 @@ export async function run(args: string[]): Promise<void> {
   // The embedded PostgreSQL lives under the project's data dir: its own user must reach it, and a
   // private temp dir (0700, this user's) is not reachable when running as root.
   const database = await openBenchDatabase(base, 'bench_http');
-  const counter = sqlCounter(args.includes('--count-sql'));
-  const sql = connect({ url: database.url, schema: database.schema, poolSize: 40, ...counter.debug });
+  // `--profile` and `--count-sql`: the server's CPU profile and statements over the transfer phase.
+  const observer = phaseObserver(args);
+  const sql = connect({ url: database.url, schema: database.schema, poolSize: 40, ...observer.debug });
   try {
     await migrate(sql);
     const app = await buildApp({ config, sql, clock: systemClock, random: cryptoRandom });
@@ -53,13 +54,7 @@ export async function run(args: string[]): Promise<void> {
       toUserId: users[senderCount + connection]?.id ?? '',
     }));
     const healthz = await runLoad({ baseUrl, mode: 'healthz', seconds, connections, pairs: [], pin, runId: 'h' });
-    // `--profile`: the server's CPU profile over the transfer phase.
-    const profile = args.includes('--profile') ? await startProfile() : undefined;
-    counter.on = true;
-    const transfer = await runLoad({ baseUrl, mode: 'transfer', seconds, connections, pairs, pin, runId: randomBytes(4).toString('hex') });
-    counter.on = false;
-    counter.print(transfer.requests);
-    if (profile !== undefined) process.stderr.write(`transfer phase CPU profile: ${await profile()}\n`);
+    const transfer = await observer.phase('transfer', () => runLoad({ baseUrl, mode: 'transfer', seconds, connections, pairs, pin, runId: randomBytes(4).toString('hex') }));
     await app.close();
     const report = await reconcile(sql);
     const errors = errorCount;

@@ -22,7 +22,7 @@ import { saneDefinition } from '../src/marketing/testing.ts';
 import { depositFund } from '../src/marketing/funds.ts';
 import { bankAccountId } from '../src/payments/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { errorCount, runLoad, setUpUsers, startProfile } from './http-common.ts';
+import { errorCount, phaseObserver, runLoad, setUpUsers } from './http-common.ts';
 
 const connections = 64;
 const payersPerConnection = 64;
@@ -38,14 +38,9 @@ export async function run(args: string[]): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'qianbao-bench-marketing-'));
   const config = { ...base, dataDir, seedDemo: false };
   const database = await openBenchDatabase(base, 'bench_marketing');
-  // `--count-sql`: statements by text during the checkout phase (what a checkout costs the database).
-  const counting = args.includes('--count-sql') ? new Map<string, number>() : undefined;
-  let countOn = false;
-  const sql = connect({ url: database.url, schema: database.schema, poolSize: 40, ...(counting === undefined ? {} : { debug: (_c: number, query: string) => {
-    if (!countOn) return;
-    const key = query.replace(/\s+/g, ' ').slice(0, 90);
-    counting.set(key, (counting.get(key) ?? 0) + 1);
-  } }) });
+  // `--profile` and `--count-sql`: the server's CPU profile and statements over the checkout phase.
+  const observer = phaseObserver(args);
+  const sql = connect({ url: database.url, schema: database.schema, poolSize: 40, ...observer.debug });
   try {
     await migrate(sql);
     const app = await buildApp({ config, sql, clock: systemClock, random: cryptoRandom });
@@ -84,12 +79,7 @@ export async function run(args: string[]): Promise<void> {
     process.stderr.write(`bench marketing: ${quick ? 'quick' : 'full'}, ${String(seconds)} s per phase, ${String(connections)} connections, budget ${budgetMinor.toString()} fen, database ${database.label}\n`);
     const pairs = Array.from({ length: connections }, (_, connection) => ({ tokens: users.slice(connection * payersPerConnection, (connection + 1) * payersPerConnection).map((user) => user.token), toUserId: '' }));
     const healthz = await runLoad({ baseUrl, mode: 'healthz', seconds, connections, pairs: [], pin, runId: 'h' });
-    const profile = args.includes('--profile') ? await startProfile() : undefined;
-    countOn = true;
-    const checkout = await runLoad({ baseUrl, mode: 'checkout', seconds, connections, pairs, pin, runId: randomBytes(4).toString('hex'), code: shop.receiveCode, amountMinor: priceMinor.toString() });
-    countOn = false;
-    if (counting !== undefined) for (const [query, n] of [...counting.entries()].sort((a, b) => b[1] - a[1])) process.stderr.write(`${String(n).padStart(8)} ${query}\n`);
-    if (profile !== undefined) process.stderr.write(`checkout phase CPU profile: ${await profile()}\n`);
+    const checkout = await observer.phase('checkout', () => runLoad({ baseUrl, mode: 'checkout', seconds, connections, pairs, pin, runId: randomBytes(4).toString('hex'), code: shop.receiveCode, amountMinor: priceMinor.toString() }));
     const decisionP99Ms = app.engine.decisionP99Ms();
     const row = (await app.campaigns.get(campaign.id));
     await app.close();

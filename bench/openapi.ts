@@ -16,7 +16,7 @@ import { connect, migrate } from '../src/kernel/db.ts';
 import { cryptoRandom } from '../src/kernel/random.ts';
 import { reconcile } from '../src/ledger/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { runLoad, startProfile } from './http-common.ts';
+import { phaseObserver, runLoad } from './http-common.ts';
 
 const connections = 32;
 
@@ -48,7 +48,9 @@ export async function run(args: string[]): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'qianbao-bench-openapi-'));
   const config = { ...base, dataDir, seedDemo: false };
   const database = await openBenchDatabase(base, 'bench_openapi');
-  const sql = connect({ url: database.url, schema: database.schema, poolSize: 20 });
+  // `--profile` and `--count-sql`: the server's CPU profile and statements over the query phase.
+  const observer = phaseObserver(args);
+  const sql = connect({ url: database.url, schema: database.schema, poolSize: 20, ...observer.debug });
   try {
     await migrate(sql);
     const app = await buildApp({ config, sql, clock: systemClock, random: cryptoRandom });
@@ -60,11 +62,9 @@ export async function run(args: string[]): Promise<void> {
     await app.openapi.trades.open({ app: live, method: 'alipay.trade.precreate', biz: { out_trade_no: 'BENCH_QUERY_1', total_amount: '12.34', subject: 'bench' }, notifyUrl: undefined, returnUrl: undefined, baseUrl });
     process.stderr.write(`bench openapi: ${quick ? 'quick' : 'full'}, ${String(seconds)} s, ${String(connections)} concurrent SDK callers, database ${database.label}\n`);
     const ops = signOps(quick ? 2 : 5);
-    const profile = args.includes('--profile') ? await startProfile() : undefined;
     // BENCH_CLIENT_PROF=<dir>: the SDK client's CPU profile, written there.
     const clientProfile = process.env['BENCH_CLIENT_PROF'];
-    const load = await runLoad<QueryLoad>({ gateway: `${baseUrl}/gateway.do`, appId: row.app_id, privateKey: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), alipayPublicKey: platformPublicKey.base64, outTradeNo: 'BENCH_QUERY_1', seconds, connections }, 'openapi-load.ts', clientProfile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfile}`]);
-    if (profile !== undefined) process.stderr.write(`server CPU profile: ${await profile()}\n`);
+    const load = await observer.phase('query', () => runLoad<QueryLoad>({ gateway: `${baseUrl}/gateway.do`, appId: row.app_id, privateKey: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), alipayPublicKey: platformPublicKey.base64, outTradeNo: 'BENCH_QUERY_1', seconds, connections }, 'openapi-load.ts', clientProfile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfile}`]));
     const metering = app.openapi.metering.view(row.app_id);
     await app.close();
     const report = await reconcile(sql);

@@ -27,7 +27,7 @@ import { resolvePinKey } from '../src/identity/pin-key.ts';
 import { reconcile } from '../src/ledger/index.ts';
 import { bankAccountId } from '../src/payments/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { errorCount, runLoad, setUpUsers, sqlCounter, startProfile, type LoadResult } from './http-common.ts';
+import { errorCount, phaseObserver, runLoad, setUpUsers, type LoadResult } from './http-common.ts';
 
 const pin = '802413';
 const connections = 200;
@@ -89,20 +89,14 @@ interface GrabPhase {
   readonly sumOk: boolean;
 }
 
-async function grabPhase(app: App, sql: Sql, input: { sender: { id: string }; groupId: string; tokens: string[]; scale: Scale; baseUrl: string; step: (text: string) => void; profile?: boolean; counter?: ReturnType<typeof sqlCounter> }): Promise<GrabPhase> {
+async function grabPhase(app: App, sql: Sql, input: { sender: { id: string }; groupId: string; tokens: string[]; scale: Scale; baseUrl: string; step: (text: string) => void; observer?: ReturnType<typeof phaseObserver> }): Promise<GrabPhase> {
   const sender = await app.identity.getUser(input.sender.id);
   if (sender === undefined) throw new Error('no sender');
   const amountMinor = BigInt(input.scale.shares) * 100n;
   const { packet } = await app.redPackets.send(sender, { mode: 'lucky', amountMinor, count: input.scale.shares, groupId: input.groupId, pin, requestKey: randomBytes(8).toString('hex') });
   input.step(`packet ${packet.id} sent; grabbing`);
-  const profile = input.profile === true ? await startProfile() : undefined;
-  if (input.counter !== undefined) input.counter.on = true;
-  const load = await runLoad({ baseUrl: input.baseUrl, mode: 'sequence', seconds: 0, connections, pairs: [], pin, runId: 'g', tokens: input.tokens, path: `/v1/redpackets/${packet.id}/grab`, sequences: grabSequences(input.tokens.length, 2) });
-  if (input.counter !== undefined) {
-    input.counter.on = false;
-    input.counter.print(load.requests);
-  }
-  if (profile !== undefined) process.stderr.write(`grab phase CPU profile: ${await profile()}\n`);
+  const grabs = () => runLoad({ baseUrl: input.baseUrl, mode: 'sequence', seconds: 0, connections, pairs: [], pin, runId: 'g', tokens: input.tokens, path: `/v1/redpackets/${packet.id}/grab`, sequences: grabSequences(input.tokens.length, 2) });
+  const load = input.observer === undefined ? await grabs() : await input.observer.phase('grab', grabs);
   const wins = load.statuses['201'] ?? 0;
   input.step(`grabs done: ${load.rps.toFixed(0)}/s; waiting for settlement`);
   app.redPackets.kickSettler();
@@ -157,8 +151,8 @@ export async function run(args: string[]): Promise<void> {
   const config: Config = { ...base, dataDir, seedDemo: false, redpacketSharesMax: 100_000 };
   const database = await openBenchDatabase(base, 'bench_redpacket');
   // `--profile` and `--count-sql`: the server's CPU profile and statements over the Redis grab phase.
-  const counter = sqlCounter(args.includes('--count-sql'));
-  const sql = connect({ url: database.url, schema: database.schema, poolSize: 40, ...counter.debug });
+  const observer = phaseObserver(args);
+  const sql = connect({ url: database.url, schema: database.schema, poolSize: 40, ...observer.debug });
   const redisUrl = base.redisUrl ?? 'redis://127.0.0.1:6379';
   const withRedis = await redisReachable(redisUrl);
   // Apps still open when something throws: closed first, or their timers keep the process alive.
@@ -194,7 +188,7 @@ export async function run(args: string[]): Promise<void> {
     step('measuring /healthz');
     const healthz = await runLoad({ baseUrl: first.baseUrl, mode: 'healthz', seconds: scale.healthzSeconds, connections, pairs: [], pin, runId: 'h' });
     step(`healthz ${healthz.rps.toFixed(0)}/s; grabs on Redis`);
-    const redisPhase = withRedis ? await grabPhase(first.app, sql, { sender, groupId, tokens, scale, baseUrl: first.baseUrl, step, profile: args.includes('--profile'), counter }) : undefined;
+    const redisPhase = withRedis ? await grabPhase(first.app, sql, { sender, groupId, tokens, scale, baseUrl: first.baseUrl, step, observer }) : undefined;
     step('the rain');
     const rainTokens = tokens.slice(0, scale.rainUsers);
     const rain = await rainPhase(first.app, { tokens: rainTokens, scale, baseUrl: first.baseUrl, tapsPerSecond: healthz.rps });

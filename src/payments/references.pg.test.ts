@@ -61,8 +61,11 @@ test('a row naming a missing parent fails the reconciliation, named', async () =
       VALUES (${alice.id}, 'pay_missing', 'expense', 'p2p', 1, 'nobody', now())`;
   });
   const problems = await auditReferences(t.db.sql);
-  const named = problems.map((p) => `${p.subject.split(' ')[0] ?? ''} ${p.actual}`).sort();
-  assert.deepEqual(named, ['payments.payee_user_id no row usr_missing', 'payments_bills.payment_id no row pay_missing']);
+  const named = problems.map((p) => `${p.subject}: ${p.actual}`).sort();
+  assert.deepEqual(named, [
+    `payments.payee_user_id of ${payment.id}: no row usr_missing`,
+    `payments_bills.payment_id of pay_missing for ${alice.id}: no row pay_missing`,
+  ]);
   const report = await reconcileAll(t.db.sql);
   assert.equal(report.ok, false);
   assert.ok(report.problems.every((p) => p.check === 'reference_exists'), 'the ledger itself still reconciles');

@@ -29,11 +29,18 @@ export const paymentReferences = [
 
 const problemsMax = 100;
 
+/** How a row of each table is named in a problem: its key. */
+const rowKeys: Record<(typeof paymentReferences)[number]['table'], string> = {
+  payments: 'c.id',
+  payments_bills: `c.payment_id || ' for ' || c.user_id`,
+  redpacket_shares: `c.packet_id || ' #' || c.seq`,
+};
+
 /** Rows whose referenced parent is missing (at most 100), as reconciliation problems. */
 export async function auditReferences(sql: Sql): Promise<ReconcileProblem[]> {
   // Identifiers come from the constant list above, never from input.
   const checks = paymentReferences.map(
-    (r) => `SELECT '${r.table}.${r.column}' AS ref, c.ctid::text AS row, c.${r.column} AS missing
+    (r) => `SELECT '${r.table}.${r.column}' AS ref, ${rowKeys[r.table]} AS row, c.${r.column} AS missing
       FROM ${r.table} c WHERE c.${r.column} IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM ${r.parent} p WHERE p.${r.key} = c.${r.column})`,
   );
@@ -42,7 +49,7 @@ export async function auditReferences(sql: Sql): Promise<ReconcileProblem[]> {
   );
   return rows.map((row) => ({
     check: 'reference_exists',
-    subject: `${row.ref} (row ${row.row})`,
+    subject: `${row.ref} of ${row.row}`,
     expected: 'a row it names',
     actual: `no row ${row.missing}`,
   }));

@@ -391,8 +391,9 @@ export class RedPackets {
   }
 
   /**
-   * Pays out up to one batch of claimed shares through the ledger's batching writer, all at once
-   * (the writer packs them into few transactions). Answers how many it paid.
+   * Pays out the grabs this pass claimed from Redis, then up to one batch of shares claimed
+   * earlier and still unpaid, through the ledger's batching writer, all at once (the writer packs
+   * them into few transactions). Answers how many it paid.
    */
   async settleGrabs(limit = settleBatchMax): Promise<number> {
     // Grabs taken on Redis are put on their shares first, and paid from what that answers.

@@ -380,12 +380,8 @@ export async function selectShareState(db: Db, packetId: string) {
 /**
  * Records grabs claimed in Redis on their shares (the Redis path's settlement records), once:
  * a share already recorded, or a user who already holds a share of the packet, is skipped — the
- * (packet, grabber) index stays the last guard. Answers how many shares it recorded.
- */
-/**
- * Puts grabs taken on Redis on their shares (a share already taken, or a user who already holds
- * one, is skipped) and answers the shares it claimed with what their payouts need, as
- * `selectUnsettled` would: the settler pays them without reading them back.
+ * (packet, grabber) index stays the last guard. Answers the shares it recorded with what their
+ * payouts need, as `selectUnsettled` would, so the settler pays them without reading them back.
  */
 export async function claimShares(
   db: Db,
