@@ -1,4 +1,5 @@
 import type { AuthUser, Identity } from '../identity/index.ts';
+import { batched } from '../kernel/batch.ts';
 import type { Clock } from '../kernel/clock.ts';
 import type { Sql } from '../kernel/db.ts';
 import { DomainError } from '../kernel/errors.ts';
@@ -78,6 +79,12 @@ function timeoutMs(biz: Biz): number {
   return Math.min(15 * 86_400_000, Number(match[1]) * unit);
 }
 
+interface TradeKey {
+  readonly appId: string;
+  readonly tradeNo: string | undefined;
+  readonly outTradeNo: string | undefined;
+}
+
 export class Trades {
   private readonly remembered = new Set<string>();
 
@@ -108,14 +115,33 @@ export class Trades {
     return existing;
   }
 
+  /**
+   * The trades named by the calls of one tick, in one statement: `trade_no` (wins) or
+   * `out_trade_no`, each within its app. Queries are most of a gateway's calls, and a statement
+   * a call cost this process and PostgreSQL more than the lookup itself.
+   */
+  private readonly lookup = batched<TradeKey, TradeRow | undefined>(async (keys) => {
+    const rows = await this.deps.sql<(TradeRow & { lookup_index: string })[]>`
+      SELECT x.lookup_index, t.*
+      FROM unnest(${keys.map((k) => k.appId)}::text[], ${keys.map((k) => k.tradeNo ?? null)}::text[],
+        ${keys.map((k) => (k.tradeNo === undefined ? (k.outTradeNo ?? null) : null))}::text[])
+        WITH ORDINALITY AS x(app_id, trade_no, out_trade_no, lookup_index)
+      JOIN LATERAL (
+        SELECT * FROM openapi_trades t WHERE t.trade_no = x.trade_no AND t.app_id = x.app_id
+        UNION ALL
+        SELECT * FROM openapi_trades t WHERE t.out_trade_no = x.out_trade_no AND t.app_id = x.app_id
+      ) t ON true`;
+    const found = new Map<number, TradeRow>();
+    for (const { lookup_index: index, ...row } of rows) found.set(Number(index) - 1, row);
+    return keys.map((_key, index) => found.get(index));
+  });
+
   /** The app's trade named by trade_no (wins) or out_trade_no, brought up to date first. */
   async find(app: LiveApp, biz: Biz): Promise<TradeRow> {
     const tradeNo = str(biz, 'trade_no');
     const outTradeNo = str(biz, 'out_trade_no');
     if (tradeNo === undefined && outTradeNo === undefined) throw invalid('name the trade by trade_no or out_trade_no');
-    const [row] = tradeNo !== undefined
-      ? await this.deps.sql<TradeRow[]>`SELECT * FROM openapi_trades WHERE trade_no = ${tradeNo} AND app_id = ${app.row.app_id}`
-      : await this.deps.sql<TradeRow[]>`SELECT * FROM openapi_trades WHERE out_trade_no = ${outTradeNo ?? ''} AND app_id = ${app.row.app_id}`;
+    const row = await this.lookup({ appId: app.row.app_id, tradeNo, outTradeNo });
     if (row === undefined) throw new GatewayError('40004', 'ACQ.TRADE_NOT_EXIST', '交易不存在', { out_trade_no: outTradeNo ?? '', buyer_pay_amount: '0.00', invoice_amount: '0.00', point_amount: '0.00', receipt_amount: '0.00' });
     return this.refresh(row);
   }

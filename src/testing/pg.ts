@@ -10,6 +10,8 @@ export interface TestDb {
   readonly sql: Sql;
   readonly url: string;
   readonly schema: string;
+  /** The statements sent while `work` runs whose text matches `pattern`, counted. */
+  countStatements<T>(work: () => Promise<T>, pattern: RegExp): Promise<{ readonly result: T; readonly count: number }>;
   close(): Promise<void>;
 }
 
@@ -25,12 +27,27 @@ export async function createTestDb(options: { poolSize?: number; keep?: boolean 
   const url = testDatabaseUrl();
   const schema = `t_${randomBytes(6).toString('hex')}`;
   await ensureSchema(url, schema);
-  const sql = connect({ url, schema, poolSize: options.poolSize ?? 8 });
+  const watchers = new Set<(query: string) => void>();
+  const sql = connect({ url, schema, poolSize: options.poolSize ?? 8, debug: (_connection, query) => {
+    for (const watch of watchers) watch(query);
+  } });
   await migrate(sql);
   return {
     sql,
     url,
     schema,
+    countStatements: async (work, pattern) => {
+      let count = 0;
+      const watch = (query: string): void => {
+        if (pattern.test(query)) count += 1;
+      };
+      watchers.add(watch);
+      try {
+        return { result: await work(), count };
+      } finally {
+        watchers.delete(watch);
+      }
+    },
     close: async () => {
       await sql.end({ timeout: 5 });
       if (options.keep !== true) await dropSchema(url, schema);

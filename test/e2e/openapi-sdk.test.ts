@@ -242,6 +242,29 @@ test('rate limits per app answer in the protocol\'s own form; calls are metered 
   assert.ok((query?.p99Ms ?? 0) > 0);
 });
 
+test('queries made together share one lookup, and each still finds only its own app\'s trade', async () => {
+  const live = await t.app.openapi.apps.require(appId);
+  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const otherApp = await t.app.openapi.apps.create('test', { name: 'other', ownerUserId: merchant.id, appPublicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), notifyUrls: [], ratePerSecond: 100 });
+  const other = await t.app.openapi.apps.require(otherApp.app.app_id);
+  const open = (app: typeof live, outTradeNo: string, amount: string) => t.app.openapi.trades.open({ app, method: 'alipay.trade.precreate', biz: { out_trade_no: outTradeNo, total_amount: amount, subject: 'batch' }, notifyUrl: undefined, returnUrl: undefined, baseUrl: base });
+  const shared = outNo();
+  const mine = await open(live, shared, '1.00');
+  const theirs = await open(other, shared, '2.00');
+  const query = (app: typeof live, biz: Record<string, unknown>) => t.app.openapi.trades.query({ app, method: 'alipay.trade.query', biz, notifyUrl: undefined, returnUrl: undefined, baseUrl: base }).then((node) => `${String(node['trade_no'])} ${String(node['total_amount'])}`, (error: unknown) => String((error as { subCode?: string }).subCode));
+  const statements = await t.db.countStatements(() => Promise.all([
+    query(live, { out_trade_no: shared }),
+    query(other, { out_trade_no: shared }),
+    query(live, { trade_no: mine.trade_no }),
+    // trade_no wins over out_trade_no, and another app's trade_no is not found.
+    query(other, { trade_no: mine.trade_no, out_trade_no: shared }),
+    query(live, { trade_no: mine.trade_no, out_trade_no: 'NO_SUCH' }),
+    query(live, { out_trade_no: 'NO_SUCH' }),
+  ]), /openapi_trades/);
+  assert.deepEqual(statements.result, [`${mine.trade_no} 1.00`, `${theirs.trade_no} 2.00`, `${mine.trade_no} 1.00`, 'ACQ.TRADE_NOT_EXIST', `${mine.trade_no} 1.00`, 'ACQ.TRADE_NOT_EXIST']);
+  assert.equal(statements.count, 1);
+});
+
 // Last: this moves the server's clock 91 days past the SDK's (real) time.
 test('a cashier claim left by a stopped request is freed; after the refund window a paid trade is TRADE_FINISHED', async () => {
   // (The SDK's calls come first: after this the server's clock runs ahead of real time.)
