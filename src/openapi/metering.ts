@@ -8,11 +8,30 @@ import { Counter, Histogram, type Registry } from 'prom-client';
  */
 const recentMax = 2048;
 
+/** The last `recentMax` call durations (ms), in a ring: keeping one costs the same however many. */
+class RecentDurations {
+  private readonly values = new Float64Array(recentMax);
+  private kept = 0;
+  private next = 0;
+
+  push(ms: number): void {
+    this.values[this.next] = ms;
+    this.next = (this.next + 1) % recentMax;
+    this.kept = Math.min(recentMax, this.kept + 1);
+  }
+
+  /** The 99th percentile of the durations kept; 0 before any. */
+  p99(): number {
+    const sorted = this.values.slice(0, this.kept).sort();
+    return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+  }
+}
+
 interface AppStats {
   calls: number;
   errors: number;
-  readonly byMethod: Map<string, { calls: number; errors: number; readonly recentMs: number[] }>;
-  readonly recentMs: number[];
+  readonly byMethod: Map<string, { calls: number; errors: number; readonly recentMs: RecentDurations }>;
+  readonly recentMs: RecentDurations;
 }
 
 export class Metering {
@@ -29,18 +48,16 @@ export class Metering {
   record(appId: string, method: string, code: string, ms: number): void {
     this.calls.inc({ app_id: appId, method, code });
     this.seconds.observe({ app_id: appId, method }, ms / 1000);
-    const stats: AppStats = this.stats.get(appId) ?? { calls: 0, errors: 0, byMethod: new Map(), recentMs: [] };
+    const stats: AppStats = this.stats.get(appId) ?? { calls: 0, errors: 0, byMethod: new Map(), recentMs: new RecentDurations() };
     const error = code !== '10000' && code !== '10003';
     stats.calls += 1;
     if (error) stats.errors += 1;
-    const m = stats.byMethod.get(method) ?? { calls: 0, errors: 0, recentMs: [] };
+    const m = stats.byMethod.get(method) ?? { calls: 0, errors: 0, recentMs: new RecentDurations() };
     m.calls += 1;
     if (error) m.errors += 1;
     stats.byMethod.set(method, m);
-    for (const recent of [stats.recentMs, m.recentMs]) {
-      recent.push(ms);
-      if (recent.length > recentMax) recent.splice(0, recent.length - recentMax);
-    }
+    stats.recentMs.push(ms);
+    m.recentMs.push(ms);
     this.stats.set(appId, stats);
   }
 
@@ -63,14 +80,8 @@ export class Metering {
       calls: stats.calls,
       errors: stats.errors,
       errorRate: stats.calls === 0 ? 0 : stats.errors / stats.calls,
-      p99Ms: p99(stats.recentMs),
-      methods: [...stats.byMethod.entries()].map(([method, m]) => ({ method, calls: m.calls, errors: m.errors, errorRate: m.errors / m.calls, p99Ms: p99(m.recentMs) })),
+      p99Ms: stats.recentMs.p99(),
+      methods: [...stats.byMethod.entries()].map(([method, m]) => ({ method, calls: m.calls, errors: m.errors, errorRate: m.errors / m.calls, p99Ms: m.recentMs.p99() })),
     };
   }
-}
-
-/** The 99th percentile of recent call durations (ms), over the last calls kept. */
-function p99(recent: readonly number[]): number {
-  const sorted = [...recent].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
 }
