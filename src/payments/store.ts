@@ -229,8 +229,11 @@ export function insertSettledPayments(
   bills: readonly NewBill[],
   also: PendingQuery<Row[]> | undefined,
 ): PendingQuery<{ record_id: string }[]> {
-  const p = <T>(pick: (payment: NewPayment) => T): T[] => payments.map(pick);
-  const b = <T>(pick: (bill: NewBill) => T): T[] => bills.map(pick);
+  // The rows travel as one JSON document each (json_to_recordset), not as 39 array parameters:
+  // postgres.js escapes every array element in JavaScript, JSON.stringify is native. (Sent as
+  // text: a parameter typed json would be stringified a second time.)
+  const paymentRows = JSON.stringify(payments.map((x) => ({ ...x, amount_minor: x.amount_minor.toString(), discount_minor: x.discount_minor?.toString() ?? null, created_at: x.created_at.toISOString() })));
+  const billRows = JSON.stringify(bills.map((x) => ({ user_id: x.userId, payment_id: x.paymentId, direction: x.direction, kind: x.kind, amount_minor: x.amountMinor.toString(), counterparty_user_id: x.counterpartyUserId, counterparty_name: x.counterpartyName, counterparty_mobile_masked: x.counterpartyMobileMasked, created_at: x.createdAt.toISOString() })));
   return db<{ record_id: string }[]>`
     WITH inserted AS (
       INSERT INTO payments (id, kind, status, user_id, payee_user_id, card_id, debit_account_id,
@@ -241,22 +244,13 @@ export function insertSettledPayments(
         credit_account_id, amount_minor, currency, memo, request_key, request_sha256,
         ledger_transfer_id, day, created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id, created_at,
         discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id, openapi_app_id
-      FROM unnest(${p((x) => x.id)}::text[], ${p((x) => x.kind)}::text[], ${p((x) => x.user_id)}::text[],
-        ${p((x) => x.payee_user_id)}::text[], ${p((x) => x.card_id)}::text[],
-        ${p((x) => x.debit_account_id)}::text[], ${p((x) => x.credit_account_id)}::text[],
-        ${p((x) => x.amount_minor.toString())}::int8[], ${p((x) => x.currency)}::text[],
-        ${p((x) => x.memo)}::text[], ${p((x) => x.request_key)}::text[], ${p((x) => x.request_sha256)}::text[],
-        ${p((x) => x.ledger_transfer_id)}::text[], ${p((x) => x.day)}::date[],
-        ${p((x) => x.created_at.toISOString())}::timestamptz[], ${p((x) => x.shop_id)}::text[],
-        ${p((x) => x.shop_order_id)}::text[], ${p((x) => x.refund_of_payment_id)}::text[],
-        ${p((x) => x.redpacket_id)}::text[], ${p((x) => x.rain_id)}::text[],
-        ${p((x) => x.discount_minor?.toString() ?? null)}::int8[], ${p((x) => x.campaign_id)}::text[],
-        ${p((x) => x.discount_label)}::text[], ${p((x) => x.voucher_id)}::text[],
-        ${p((x) => x.budget_account_id)}::text[], ${p((x) => x.scene)}::text[], ${p((x) => x.deposit_id)}::text[], ${p((x) => x.openapi_app_id)}::text[])
-        AS x(id, kind, user_id, payee_user_id, card_id, debit_account_id, credit_account_id,
-          amount_minor, currency, memo, request_key, request_sha256, ledger_transfer_id, day,
-          created_at, shop_id, shop_order_id, refund_of_payment_id, redpacket_id, rain_id,
-          discount_minor, campaign_id, discount_label, voucher_id, budget_account_id, scene, deposit_id, openapi_app_id)
+      FROM json_to_recordset(${paymentRows}::text::json)
+        AS x(id text, kind text, user_id text, payee_user_id text, card_id text, debit_account_id text,
+          credit_account_id text, amount_minor int8, currency text, memo text, request_key text,
+          request_sha256 text, ledger_transfer_id text, day date, created_at timestamptz, shop_id text,
+          shop_order_id text, refund_of_payment_id text, redpacket_id text, rain_id text,
+          discount_minor int8, campaign_id text, discount_label text, voucher_id text,
+          budget_account_id text, scene text, deposit_id text, openapi_app_id text)
       ON CONFLICT DO NOTHING
       RETURNING *
     ), bills AS (
@@ -264,13 +258,10 @@ export function insertSettledPayments(
         counterparty_user_id, counterparty_name, counterparty_mobile_masked, created_at)
       SELECT x.user_id, x.payment_id, x.direction, x.kind, x.amount_minor, x.counterparty_user_id,
         x.counterparty_name, x.counterparty_mobile_masked, x.created_at
-      FROM unnest(${b((x) => x.userId)}::text[], ${b((x) => x.paymentId)}::text[],
-        ${b((x) => x.direction)}::text[], ${b((x) => x.kind)}::text[],
-        ${b((x) => x.amountMinor.toString())}::int8[], ${b((x) => x.counterpartyUserId)}::text[],
-        ${b((x) => x.counterpartyName)}::text[], ${b((x) => x.counterpartyMobileMasked)}::text[],
-        ${b((x) => x.createdAt.toISOString())}::timestamptz[])
-        AS x(user_id, payment_id, direction, kind, amount_minor, counterparty_user_id,
-          counterparty_name, counterparty_mobile_masked, created_at)
+      FROM json_to_recordset(${billRows}::text::json)
+        AS x(user_id text, payment_id text, direction text, kind text, amount_minor int8,
+          counterparty_user_id text, counterparty_name text, counterparty_mobile_masked text,
+          created_at timestamptz)
       WHERE x.payment_id IN (SELECT id FROM inserted)
     )${also === undefined ? db`` : db`, also AS (${also})`}
     SELECT id AS record_id FROM inserted`;
