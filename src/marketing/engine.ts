@@ -234,8 +234,15 @@ export class MarketingEngine implements DiscountEngine {
     return undefined;
   }
 
-  budgetRefused(campaignId: string): void {
+  /**
+   * A refusal means this process's view of the budget was stale: a refresh that read the balance
+   * before a discount landed and replaced the entries after it. Offer the campaign nothing until
+   * a fresh read, which this waits for, so the caller can decide again on what is really left.
+   */
+  async budgetRefused(campaignId: string): Promise<void> {
     for (const entry of this.entries) if (entry.live.id === campaignId) entry.budgetLeftMinor = 0n;
+    // A failed read leaves the campaign at nothing left, and the engine fails closed once stale.
+    await this.refresh().catch((error: unknown) => this.deps.log?.('marketing refresh failed', { error: String(error) }));
   }
 
   /** The live campaigns as this process sees them (for /metrics and the console). */

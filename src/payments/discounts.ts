@@ -54,8 +54,12 @@ export interface DiscountEngine {
   quote(request: Omit<DiscountRequest, 'requestKey' | 'offerId'>): Promise<DiscountQuote | undefined>;
   /** The best benefit for this payment now, reserved; undefined when none applies. */
   apply(request: DiscountRequest): Promise<AppliedDiscount | undefined>;
-  /** The ledger refused a campaign's discount leg: its budget is spent. */
-  budgetRefused(campaignId: string): void;
+  /**
+   * The ledger refused a campaign's discount leg: its budget holds less than this process
+   * thought. The campaign is offered nothing more until its budget is read again, which the
+   * promise waits for.
+   */
+  budgetRefused(campaignId: string): Promise<void>;
 }
 
 export const discountErrors = registerErrors('marketing', {

@@ -36,6 +36,8 @@ export interface Intent {
   readonly offerId?: string | undefined;
   /** The discount reserved for this payment: the payer pays `amountMinor` less it. */
   readonly discount?: AppliedDiscount | null;
+  /** The ledger refused a discount for this payment once, and the budgets were read again. */
+  readonly budgetReread?: boolean;
 }
 
 /** The packet a `redpacket` payment funds, and who its sender's bill names. */

@@ -366,9 +366,11 @@ export class Payments {
       if (discount === undefined) throw error;
       await discount.release();
       if (!isBudgetSpent(error)) throw error;
-      engine?.budgetRefused(discount.campaignId);
+      await engine?.budgetRefused(discount.campaignId);
       if (intent.offerId !== undefined) throw new DomainError('marketing.offer_changed', { detail: 'the discount you were shown ran out just now; nothing was paid: look at the price again and confirm' });
-      return this.pay({ ...intent, discount: null });
+      // Decided on a stale budget: decide once more on the one just read (what is left may still
+      // cover part of it); refused again, pay without one.
+      return this.pay(intent.budgetReread === true ? { ...intent, discount: null } : { ...intent, budgetReread: true });
     }
   }
 

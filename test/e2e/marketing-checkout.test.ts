@@ -153,6 +153,32 @@ test('a budget is spent to the last fen and never beyond; the report and ending 
   assert.equal(ended.returnedMinor, 0n);
 });
 
+test('a discount decided on a stale budget is decided again on what is left, not dropped', async () => {
+  for (const row of await t.app.campaigns.list()) if (row.status === 'active') await t.app.marketing.end('op', row.id).catch(() => undefined);
+  const campaign = await liveCampaign(t.app, { ...saneDefinition, name: '旧预算', budget: { funding: 'platform', amountMinor: '1200' } });
+  const budget = campaign.budget_account_id ?? '';
+  const shop = await shopOf(await newUser(t.app));
+  const [first, second] = [await payer(), await payer()];
+  // The engine has read 1,200 left; 1,000 of it leaves behind its back, as a refresh that read the
+  // balance before other discounts landed would leave it believing. (Its timer is stopped, so only
+  // the refusal makes it read again.)
+  t.app.engine.close();
+  await t.app.engine.refresh();
+  const moved = await t.app.ledger.transfer({ id: `drain-${campaign.id}`, type: 'posted', debitAccountId: budget, creditAccountId: fundAccounts.platform.id, amountMinor: 1000n, currency: 'CNY', kind: 'test' });
+  assert.equal(moved.status, 'created');
+  // It offers 500, the ledger refuses the leg, the budgets are read again: 200 off, all there is.
+  const paid = await pay(first, shop.receiveCode, 3000);
+  assert.equal(paid.statusCode, 201, paid.body);
+  assert.equal(paid.json<Bill>().discount?.amountMinor, '200');
+  assert.equal(await balanceMinor(t.app, budget), 0n);
+  // Nothing is left: the next payment pays the full price.
+  const next = await pay(second, shop.receiveCode, 3000);
+  assert.equal(next.statusCode, 201, next.body);
+  assert.equal(next.json<Bill>().discount, null);
+  t.app.engine.start();
+  await t.app.marketing.end('op', campaign.id);
+});
+
 test('ending a campaign returns what is left to its fund, once', async () => {
   const campaign = await liveCampaign(t.app, { ...saneDefinition, name: '退回', budget: { funding: 'platform', amountMinor: '7000' } });
   const fundBefore = await balanceMinor(t.app, fundAccounts.platform.id);
