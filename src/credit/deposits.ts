@@ -148,7 +148,7 @@ export class Deposits {
 
   private async bill(tx: TransactionSql, step: { readonly kind: Step; readonly depositId: string; readonly userId: string; readonly partner: PartnerRow; readonly amountMinor: bigint; readonly ledgerTransferId: string; readonly debit: string; readonly memo: string; readonly now: Date }): Promise<void> {
     const { payment, bill } = depositStep({ id: this.deps.ids.next('pay'), kind: step.kind, userId: step.userId, depositId: step.depositId, ledgerTransferId: step.ledgerTransferId, debitAccountId: step.debit, creditAccountId: step.partner.account_id, amountMinor: step.amountMinor, memo: step.memo, partnerName: step.partner.name, now: step.now });
-    await insertSettledPayments(tx, [payment], [bill], undefined);
+    await insertSettledPayments(tx, [payment], [bill], []);
   }
 
   private async insert(

@@ -48,8 +48,11 @@ const pruneBatchesMax = 100;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route requires an Idempotency-Key header and replays completed responses. */
-    idempotent?: boolean;
+    /**
+     * The route requires an Idempotency-Key header and replays completed responses. `'deferred'`:
+     * its record is written once, completed, when the outcome is known (see `DeferredClaim`).
+     */
+    idempotent?: boolean | 'deferred';
   }
   interface FastifyRequest {
     /** Who is calling, set by an auth hook; idempotency keys are scoped by it. */
@@ -68,6 +71,12 @@ export interface IdempotencyScope {
 export interface IdempotencyClaim extends IdempotencyScope {
   /** Fences a taken-over attempt: only the current attempt may complete or release the row. */
   readonly attempt: number;
+  /**
+   * Set for a deferred claim: no row was written before the handler ran, only looked for. The
+   * record is inserted completed, with this fingerprint, once the response is known — in the
+   * effect's own transaction where the effect can carry it (a direct payment, ADR 0014).
+   */
+  readonly deferred?: { readonly sha256: string };
 }
 
 export interface StoredResponse {
@@ -181,6 +190,28 @@ export class IdempotencyStore {
   });
 
   /**
+   * For a deferred route: the key's record if there is one, judged as a claim would judge it;
+   * otherwise a deferred claim, and nothing is written. Lookups of concurrent requests share one
+   * statement, and only read.
+   */
+  async claimDeferred(scope: IdempotencyScope, sha256: string): Promise<ClaimOutcome> {
+    const existing = await this.findBatch(scope);
+    if (existing !== undefined) return decide(existing, sha256);
+    return { kind: 'claimed', claim: { ...scope, attempt: 1, deferred: { sha256 } } };
+  }
+
+  private readonly findBatch = batched<IdempotencyScope, KeyRow | undefined>(async (scopes) => {
+    const column = (pick: (scope: IdempotencyScope) => string): string[] => scopes.map(pick);
+    const rows = await this.deps.sql<(KeyRow & { lookup_index: string })[]>`
+      SELECT x.lookup_index, k.state, k.request_sha256, k.status_code, k.content_type, k.response_body
+      FROM unnest(${column((s) => s.principal)}::text[], ${column((s) => s.route)}::text[], ${column((s) => s.key)}::text[])
+        WITH ORDINALITY AS x(principal, route, key, lookup_index)
+      JOIN http_idempotency_keys k ON k.principal = x.principal AND k.route = x.route AND k.key = x.key`;
+    const found = new Map(rows.map(({ lookup_index: index, ...row }) => [Number(index) - 1, row]));
+    return scopes.map((_, index) => found.get(index));
+  });
+
+  /**
    * A request the statement did not claim: the row it met says what to do. If that row is gone
    * (a release or prune deleted it meanwhile), the request tries to claim again, a few times.
    */
@@ -208,14 +239,22 @@ export class IdempotencyStore {
   }
 
   private readonly completeBatch = batched<Completion, boolean>(async (completions) => {
-    const rows = await this.deps.sql<{ principal: string; route: string; key: string; attempt: number }[]>`
-      ${completionUpdate(this.deps.sql, completions, this.deps.clock.now(), null)}`;
-    const done = new Set(rows.map((row) => `${scopeId(row)}#${String(row.attempt)}`));
-    return completions.map((c) => done.has(`${scopeId(c.claim)}#${String(c.claim.attempt)}`));
+    const now = this.deps.clock.now();
+    const claimed = completions.filter((c) => c.claim.deferred === undefined);
+    const deferred = completions.filter((c) => c.claim.deferred !== undefined);
+    const [updated, inserted] = await Promise.all([
+      claimed.length === 0 ? [] : this.deps.sql<ScopeRow[]>`${completionUpdate(this.deps.sql, claimed, now, null)}`,
+      deferred.length === 0 ? [] : this.deps.sql<ScopeRow[]>`${completionInsert(this.deps.sql, deferred, now, null)}`,
+    ]);
+    const done = new Set([...updated, ...inserted].map((row) => `${scopeId(row)}#${String(row.attempt)}`));
+    // A deferred record another attempt inserted first stands; this attempt's answer agreed with it
+    // or will be replayed from it.
+    return completions.map((c) => c.claim.deferred !== undefined || done.has(`${scopeId(c.claim)}#${String(c.claim.attempt)}`));
   });
 
   /** Forgets an attempt whose outcome may change on retry, so the same key can try again. */
   async release(claim: IdempotencyClaim): Promise<void> {
+    if (claim.deferred !== undefined) return;
     await this.deps.sql`
       DELETE FROM http_idempotency_keys
       WHERE principal = ${claim.principal} AND route = ${claim.route} AND key = ${claim.key}
@@ -236,6 +275,13 @@ export class IdempotencyStore {
     }
     return deleted;
   }
+}
+
+interface ScopeRow {
+  readonly principal: string;
+  readonly route: string;
+  readonly key: string;
+  readonly attempt: number;
 }
 
 interface ClaimRequest {
@@ -262,34 +308,71 @@ export function completedWithEffect(request: FastifyRequest): void {
 export const jsonContentType = 'application/json; charset=utf-8';
 
 /**
+ * Completions as rows: the key's scope, then its attempt (claimed keys) or its fingerprint
+ * (deferred ones), the response, and the id of the row that gates it.
+ */
+/**
+ * A statement that writes completed records: on its own (`gatedBy` null), or as a CTE gated by the
+ * `inserted(id)` of the statement it joins.
+ */
+type CompletionStatement = (
+  db: Sql | TransactionSql | ReservedSql,
+  completions: readonly (Completion & { readonly insertedId?: string })[],
+  now: Date,
+  gatedBy: 'inserted' | null,
+) => PendingQuery<Row[]>;
+
+function completionRows(
+  db: Sql | TransactionSql | ReservedSql,
+  completions: readonly (Completion & { readonly insertedId?: string })[],
+  fourth: 'attempt' | 'sha256',
+): PendingQuery<Row[]> {
+  const column = <T>(pick: (c: (typeof completions)[number]) => T): T[] => completions.map(pick);
+  return db`unnest(${column((c) => c.claim.principal)}::text[], ${column((c) => c.claim.route)}::text[],
+      ${column((c) => c.claim.key)}::text[],
+      ${fourth === 'attempt' ? db`${column((c) => c.claim.attempt)}::int[]` : db`${column((c) => c.claim.deferred?.sha256 ?? '')}::text[]`},
+      ${column((c) => c.response.statusCode)}::int[], ${column((c) => c.response.contentType)}::text[],
+      ${column((c) => c.response.body)}::text[], ${column((c) => c.insertedId ?? null)}::text[])`;
+}
+
+/**
  * The UPDATE that completes in-flight Idempotency-Key records with their responses, fenced by
  * attempt. On its own (`gatedBy` null) it commits without waiting for the disk (ADR 0006). As a
  * CTE of another module's statement whose WITH has `inserted(id)`, each record completes only if
  * the row named by its `insertedId` was inserted, in that statement's (durable) transaction: the
  * response stored with the effect (STYLE.md; ADR 0007).
  */
-export function completionUpdate(
-  db: Sql | TransactionSql | ReservedSql,
-  completions: readonly (Completion & { readonly insertedId?: string })[],
-  now: Date,
-  gatedBy: 'inserted' | null,
-): PendingQuery<Row[]> {
-  const column = <T>(pick: (c: (typeof completions)[number]) => T): T[] => completions.map(pick);
-  return db`
+export const completionUpdate: CompletionStatement = (db, completions, now, gatedBy) =>
+  db`
     UPDATE http_idempotency_keys k
     SET state = 'completed', status_code = x.status_code, content_type = x.content_type,
         response_body = x.body, completed_at = ${now}
-    FROM unnest(${column((c) => c.claim.principal)}::text[], ${column((c) => c.claim.route)}::text[],
-      ${column((c) => c.claim.key)}::text[], ${column((c) => c.claim.attempt)}::int[],
-      ${column((c) => c.response.statusCode)}::int[], ${column((c) => c.response.contentType)}::text[],
-      ${column((c) => c.response.body)}::text[], ${column((c) => c.insertedId ?? null)}::text[])
+    FROM ${completionRows(db, completions, 'attempt')}
       AS x(principal, route, key, attempt, status_code, content_type, body, inserted_id)
       ${gatedBy === null ? db`, ${relaxedCommit(db)}` : db``}
     WHERE k.principal = x.principal AND k.route = x.route AND k.key = x.key
       AND k.attempt = x.attempt AND k.state = 'in_flight'
       ${gatedBy === null ? db`` : db`AND x.inserted_id IN (SELECT id FROM inserted)`}
     RETURNING k.principal, k.route, k.key, k.attempt`;
-}
+
+/**
+ * The INSERT that writes deferred claims' records, completed, with their responses; a record an
+ * earlier or concurrent attempt wrote is left as it is. Gated like `completionUpdate`: as a CTE
+ * of a statement whose WITH has `inserted(id)`, a record is written only if its effect's row was.
+ */
+export const completionInsert: CompletionStatement = (db, completions, now, gatedBy) =>
+  db`
+    INSERT INTO http_idempotency_keys AS k
+      (principal, route, key, request_sha256, state, attempt, status_code, content_type, response_body,
+       created_at, locked_at, completed_at)
+    SELECT x.principal, x.route, x.key, x.sha256, 'completed', 1, x.status_code, x.content_type, x.body,
+      ${now}, ${now}, ${now}
+    FROM ${completionRows(db, completions, 'sha256')}
+      AS x(principal, route, key, sha256, status_code, content_type, body, inserted_id)
+      ${gatedBy === null ? db`, ${relaxedCommit(db)}` : db``}
+    ${gatedBy === null ? db`` : db`WHERE x.inserted_id IN (SELECT id FROM inserted)`}
+    ON CONFLICT (principal, route, key) DO NOTHING
+    RETURNING k.principal, k.route, k.key, k.attempt`;
 
 function scopeId(scope: IdempotencyScope): string {
   return JSON.stringify([scope.principal, scope.route, scope.key]);
@@ -311,7 +394,8 @@ function decide(row: KeyRow, sha256: string): ClaimOutcome {
 }
 
 function isIdempotentRoute(request: FastifyRequest): boolean {
-  return request.routeOptions.config.idempotent === true;
+  const idempotent = request.routeOptions.config.idempotent;
+  return idempotent === true || idempotent === 'deferred';
 }
 
 /**
@@ -373,7 +457,10 @@ export function registerIdempotency(app: FastifyInstance, store: IdempotencyStor
       route: `${request.method} ${request.routeOptions.url ?? request.url}`,
       key: parseIdempotencyKey(request.headers['idempotency-key']),
     };
-    const outcome = await store.claim(scope, store.fingerprint(request.body));
+    const sha256 = store.fingerprint(request.body);
+    const outcome = request.routeOptions.config.idempotent === 'deferred'
+      ? await store.claimDeferred(scope, sha256)
+      : await store.claim(scope, sha256);
     switch (outcome.kind) {
       case 'claimed':
         request.idempotency = outcome.claim;

@@ -91,7 +91,7 @@ async function payout(deps: MethodsDeps, call: TradeCall): Promise<Record<string
   const step = payoutStep({ id: deps.ids.next('pay'), appId: call.app.row.app_id, appName: call.app.row.name, userId: user.id, outBizNo, ledgerTransferId: ledgerId, shopAccountId: call.app.shop.accountId, walletAccountId: user.walletAccountId, amountMinor: amount, memo: text(call.biz['order_title'])?.slice(0, 50) ?? null, now });
   const { result } = await deps.ledger.transferWithRecord(
     { id: ledgerId, type: 'posted', debitAccountId: call.app.shop.accountId, creditAccountId: user.walletAccountId, amountMinor: amount, currency: 'CNY', kind: 'openapi_payout' },
-    { write: (connection, rows) => insertSettledPayments(connection, rows.map((r) => r.payment), rows.map((r) => r.bill), undefined), id: step.payment.id, row: step },
+    { write: (connection, rows) => insertSettledPayments(connection, rows.map((r) => r.payment), rows.map((r) => r.bill), []), id: step.payment.id, row: step },
   );
   if (result.status === 'failed') {
     if (result.error.endsWith('insufficient_funds')) throw new GatewayError('40004', 'PAYER_BALANCE_NOT_ENOUGH', '付款方余额不足');

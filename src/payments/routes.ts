@@ -133,6 +133,9 @@ function registerMoneyRoutes(app: PaymentsApp, options: PaymentsRoutesOptions): 
     keyGenerator: (request: FastifyRequest) => request.user?.id ?? request.ip,
   };
   const config = { idempotent: true, rateLimit };
+  // A transfer's handler is safe to run twice at once (ADR 0004: one ledger id per request), and
+  // a direct one writes its key's record in its own transaction: no claim row first (ADR 0014).
+  const deferredConfig = { idempotent: 'deferred' as const, rateLimit };
   const responses = { 200: BillJson, 201: BillJson, ...moneyProblems };
 
   app.post(
@@ -182,7 +185,7 @@ function registerMoneyRoutes(app: PaymentsApp, options: PaymentsRoutesOptions): 
   app.post(
     '/transfers',
     {
-      config,
+      config: deferredConfig,
       schema: {
         summary: 'Transfer to another user by mobile number or user id, with a memo (PIN)',
         tags: ['payments'],

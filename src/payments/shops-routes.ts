@@ -169,7 +169,8 @@ export const shopsRoutes: FastifyPluginAsyncTypebox<ShopsRoutesOptions> = (app, 
     '/shop-payments',
     {
       config: {
-        idempotent: true,
+        // Deferred like a transfer's (ADR 0014): payShop is safe to run twice at once.
+        idempotent: 'deferred',
         rateLimit: {
           max: options.pinRateMax,
           timeWindow: 60_000,

@@ -1,6 +1,6 @@
 import { assert } from '../kernel/assert.ts';
 import type { PendingQuery, Row } from 'postgres';
-import { completionUpdate, type Completion } from '../http/idempotency.ts';
+import { completionInsert, completionUpdate, type Completion } from '../http/idempotency.ts';
 import { relaxedCommit, type ReservedSql, type Sql, type TransactionSql } from '../kernel/db.ts';
 import type { BankCode, BillDirection, DaySums, PaymentKind, PaymentStatus } from './model.ts';
 
@@ -227,7 +227,7 @@ export function insertSettledPayments(
   db: Db,
   payments: readonly NewPayment[],
   bills: readonly NewBill[],
-  also: PendingQuery<Row[]> | undefined,
+  also: readonly PendingQuery<Row[]>[],
 ): PendingQuery<{ record_id: string }[]> {
   // The rows travel as one JSON document each (json_to_recordset), not as 39 array parameters:
   // postgres.js escapes every array element in JavaScript, JSON.stringify is native. (Sent as
@@ -263,7 +263,7 @@ export function insertSettledPayments(
           counterparty_user_id text, counterparty_name text, counterparty_mobile_masked text,
           created_at timestamptz)
       WHERE x.payment_id IN (SELECT id FROM inserted)
-    )${also === undefined ? db`` : db`, also AS (${also})`}
+    )${also.reduce((ctes, statement, index) => db`${ctes}, ${db(`also_${String(index)}`)} AS (${statement})`, db``)}
     SELECT id AS record_id FROM inserted`;
 }
 
@@ -284,11 +284,16 @@ export function recordDirectPayments(connection: ReservedSql, rows: readonly Dir
     row.completion === null ? [] : [{ ...row.completion, insertedId: row.payment.id }],
   );
   const firstPayment = rows[0]?.payment;
+  const claimed = completions.filter((c) => c.claim.deferred === undefined);
+  const deferred = completions.filter((c) => c.claim.deferred !== undefined);
   return insertSettledPayments(
     connection,
     rows.map((row) => row.payment),
     rows.flatMap((row) => row.bills),
-    completions.length === 0 || firstPayment === undefined ? undefined : completionUpdate(connection, completions, firstPayment.created_at, 'inserted'),
+    firstPayment === undefined ? [] : [
+      ...(claimed.length === 0 ? [] : [completionUpdate(connection, claimed, firstPayment.created_at, 'inserted')]),
+      ...(deferred.length === 0 ? [] : [completionInsert(connection, deferred, firstPayment.created_at, 'inserted')]),
+    ],
   );
 }
 

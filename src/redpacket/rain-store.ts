@@ -159,10 +159,10 @@ export function recordPrizePayouts(connection: ReservedSql, rows: readonly Payou
     connection,
     rows.map((row) => row.payment),
     rows.map((row) => row.bill),
-    connection`
+    [connection`
       UPDATE redpacket_rain_prizes p SET settled_at = i.created_at FROM inserted i
       WHERE i.kind = 'rain_prize' AND p.rain_id = i.rain_id AND p.seq = split_part(i.request_key, ':', 2)::int
-      RETURNING 1`,
+      RETURNING 1`],
   );
 }
 

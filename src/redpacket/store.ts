@@ -294,10 +294,10 @@ export function recordPayouts(connection: ReservedSql, rows: readonly Payout[]):
     connection,
     rows.map((row) => row.payment),
     rows.map((row) => row.bill),
-    connection`
+    [connection`
       UPDATE redpacket_shares s SET settled_at = i.created_at FROM inserted i
       WHERE i.kind = 'redpacket_grab' AND s.packet_id = i.redpacket_id AND s.grabbed_by = i.user_id
-      RETURNING 1`,
+      RETURNING 1`],
   );
 }
 
@@ -307,10 +307,10 @@ export function recordRefunds(connection: ReservedSql, rows: readonly Payout[]):
     connection,
     rows.map((row) => row.payment),
     rows.map((row) => row.bill),
-    connection`
+    [connection`
       UPDATE redpackets p SET status = 'refunded', refunded_at = i.created_at FROM inserted i
       WHERE i.kind = 'redpacket_refund' AND p.id = i.redpacket_id AND p.status = 'expired'
-      RETURNING 1`,
+      RETURNING 1`],
   );
 }
 

@@ -75,7 +75,7 @@ describe('concurrent payments through shared statements', () => {
     assert.equal(receivedMinor, BigInt((40 * 41) / 2));
   });
 
-  test('one key sent five times at once moves the money once; the rest replay or wait', async () => {
+  test('one key sent five times at once moves the money once; the rest answer its bill', async () => {
     const payer = await verifiedFunded(1_000n);
     const payee = await newUser(t.app);
     const headers = { 'idempotency-key': 'same-key-5x' };
@@ -84,10 +84,11 @@ describe('concurrent payments through shared statements', () => {
         send(t.app, payer, { toUserId: payee.id, amountMinor: '70' }, headers),
       ),
     );
+    // No claim row makes the others wait (ADR 0014): the attempt whose transfer the ledger
+    // created answers 201, the others find that transfer and answer the same bill with 200.
     const statuses = responses.map((response) => response.statusCode);
-    assert.ok(statuses.includes(201), statuses.join());
-    assert.ok(statuses.every((status) => status === 201 || status === 409), statuses.join());
-    const ids = new Set(responses.filter((r) => r.statusCode === 201).map((r) => r.json<BillJsonForTest>().id));
+    assert.deepEqual([...statuses].sort(), [200, 200, 200, 200, 201], statuses.join());
+    const ids = new Set(responses.map((r) => r.json<BillJsonForTest>().id));
     assert.equal(ids.size, 1);
     assert.equal(await balanceMinor(t.app, payee.walletAccountId), 70n);
     const retried = await send(t.app, payer, { toUserId: payee.id, amountMinor: '70' }, headers);
@@ -143,6 +144,48 @@ describe('direct payments: the row and bills are written by the ledger batch', (
     const replay = await send(t.app, payer, { toUserId: payee.id, amountMinor: '120', memo: 'direct' }, { 'idempotency-key': 'direct-1' });
     assert.equal(replay.headers['idempotency-replayed'], 'true');
     assert.equal(replay.body, response.body);
+  });
+
+  test('a transfer claims no key row first: its record is written once, completed, with the payment', async () => {
+    const payer = await verifiedFunded(1_000n);
+    const payee = await newUser(t.app);
+    const key = 'deferred-1';
+    const { result: response, count: keyWrites } = await t.db.countStatements(
+      () => send(t.app, payer, { toUserId: payee.id, amountMinor: '40' }, { 'idempotency-key': key }),
+      /(INSERT INTO|UPDATE) http_idempotency_keys/,
+    );
+    assert.equal(response.statusCode, 201, response.body);
+    // One statement wrote the key: the ledger batch's recording of the payment. No in-flight claim.
+    assert.equal(keyWrites, 1);
+    const rows = await t.db.sql<{ state: string; attempt: number; status_code: number; response_body: string }[]>`
+      SELECT state, attempt, status_code, response_body FROM http_idempotency_keys WHERE key = ${key}`;
+    assert.deepEqual(rows.map((row) => [row.state, row.attempt, row.status_code, row.response_body]), [['completed', 1, 201, response.body]]);
+    const replay = await send(t.app, payer, { toUserId: payee.id, amountMinor: '40' }, { 'idempotency-key': key });
+    assert.equal(replay.statusCode, 201);
+    assert.equal(replay.headers['idempotency-replayed'], 'true');
+    assert.equal(replay.body, response.body);
+    assert.equal(await balanceMinor(t.app, payee.walletAccountId), 40n);
+  });
+
+  test('a final refusal on a transfer is stored and replayed; a retryable one is not kept', async () => {
+    const payer = await verifiedFunded(100n);
+    const payee = await newUser(t.app);
+    const missing = { toUserId: 'usr_00000000-0000-7000-8000-000000000000', amountMinor: '10' };
+    const refused = await send(t.app, payer, missing, { 'idempotency-key': 'deferred-2' });
+    assert.equal(refused.statusCode, 404, refused.body);
+    const replayed = await send(t.app, payer, missing, { 'idempotency-key': 'deferred-2' });
+    assert.equal(replayed.statusCode, 404);
+    assert.equal(replayed.headers['idempotency-replayed'], 'true');
+    assert.equal(replayed.body, refused.body);
+    // Another body under that key is a reuse, not a new transfer.
+    const reused = await send(t.app, payer, { toUserId: payee.id, amountMinor: '10' }, { 'idempotency-key': 'deferred-2' });
+    assert.equal(reused.json<{ code: string }>().code, 'idempotency.key_reused');
+    // Insufficient funds is retryable: nothing is kept, and the same key pays once funds are there.
+    const poor = await send(t.app, payer, { toUserId: payee.id, amountMinor: '500' }, { 'idempotency-key': 'deferred-3' });
+    assert.equal(poor.json<{ code: string }>().code, 'ledger.insufficient_funds');
+    const [kept] = await t.db.sql<{ n: bigint }[]>`SELECT count(*)::int8 AS n FROM http_idempotency_keys WHERE key = 'deferred-3'`;
+    assert.equal(kept?.n, 0n);
+    assert.equal(await balanceMinor(t.app, payee.walletAccountId), 0n);
   });
 
   test('a refused direct payment leaves no row; the same key succeeds once funds arrive', async () => {
