@@ -108,7 +108,7 @@ async function start(running: Running): Promise<void> {
   await buildWebIfMissing(logLine);
   const { url, embedded } = await provideDatabase(config);
   running.embedded = embedded;
-  const sql = connect({ url });
+  const sql = connect({ url, poolSize: config.databasePoolSize });
   running.sql = sql;
   const applied = await migrate(sql);
   if (applied.length > 0) logLine(`applied migrations: ${applied.join(', ')}`);

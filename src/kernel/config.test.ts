@@ -10,6 +10,7 @@ describe('loadConfig', () => {
   test('defaults', () => {
     const config = loadConfig({});
     assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.databasePoolSize, 10);
     assert.equal(config.redisUrl, undefined);
     assert.equal(config.dataDir, '.qianbao');
     assert.equal(config.host, '127.0.0.1');
@@ -39,8 +40,10 @@ describe('loadConfig', () => {
       QIANBAO_TRANSFER_MAX_MINOR: '500',
       QIANBAO_BATCH_LINGER_MS: '0',
       QIANBAO_BATCH_SIZE_MAX: '10000',
+      DATABASE_POOL_SIZE: '40',
     });
     assert.equal(config.databaseUrl, 'postgres://db/qianbao');
+    assert.equal(config.databasePoolSize, 40);
     assert.equal(config.dataDir, '/var/lib/qianbao');
     assert.equal(config.port, 8080);
     assert.equal(config.ledger.transferAmountMaxMinor, 500n);
@@ -57,6 +60,7 @@ describe('loadConfig', () => {
       ['QIANBAO_BATCH_SIZE_MAX', '0'],
       ['QIANBAO_BATCH_SIZE_MAX', '10001'],
       ['QIANBAO_BATCH_LINGER_MS', '101'],
+      ['DATABASE_POOL_SIZE', '0'],
       ['QIANBAO_EXPIRY_SWEEP_MS', '5'],
       ['QIANBAO_TRANSFER_MAX_MINOR', '0'],
       ['QIANBAO_TRANSFER_MAX_MINOR', '1e20'],

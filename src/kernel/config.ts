@@ -5,6 +5,11 @@
 export interface Config {
   /** A PostgreSQL URL; unset means the embedded PostgreSQL under `dataDir`. */
   readonly databaseUrl: string | undefined;
+  /**
+   * Connections in the PostgreSQL pool. Concurrent requests share statements (ADR 0006), so a few
+   * go a long way; the HTTP benchmarks run with 40 (README, "Measured").
+   */
+  readonly databasePoolSize: number;
   readonly redisUrl: string | undefined;
   /** Every Redis key starts with this, so deployments (and test runs) sharing a Redis stay apart. */
   readonly redisPrefix: string;
@@ -63,6 +68,7 @@ function text(env: Env, name: string): string | undefined {
 export function loadConfig(env: Env = process.env): Config {
   return {
     databaseUrl: text(env, 'DATABASE_URL'),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
     redisUrl: text(env, 'REDIS_URL'),
     redisPrefix: text(env, 'QIANBAO_REDIS_PREFIX') ?? 'qb:',
     dataDir: text(env, 'QIANBAO_DATA_DIR') ?? '.qianbao',
