@@ -50,7 +50,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * The route requires an Idempotency-Key header and replays completed responses. `'deferred'`:
-     * its record is written once, completed, when the outcome is known (see `DeferredClaim`).
+     * no claim row is written before the handler; the record is written once, completed, when the
+     * outcome is known (`IdempotencyStore.claimDeferred`, ADR 0014).
      */
     idempotent?: boolean | 'deferred';
   }
@@ -200,6 +201,7 @@ export class IdempotencyStore {
     return { kind: 'claimed', claim: { ...scope, attempt: 1, deferred: { sha256 } } };
   }
 
+  /** Key records by scope, for deferred lookups and for judging an unclaimed request. */
   private readonly findBatch = batched<IdempotencyScope, KeyRow | undefined>(async (scopes) => {
     const column = (pick: (scope: IdempotencyScope) => string): string[] => scopes.map(pick);
     const rows = await this.deps.sql<(KeyRow & { lookup_index: string })[]>`
@@ -216,19 +218,12 @@ export class IdempotencyStore {
    * (a release or prune deleted it meanwhile), the request tries to claim again, a few times.
    */
   private async judge(request: ClaimRequest): Promise<ClaimOutcome> {
-    const existing = await this.read(request.scope);
+    const existing = await this.findBatch(request.scope);
     if (existing !== undefined) return decide(existing, request.sha256);
     if (request.tries >= claimAttemptsMax) return { kind: 'in_flight' };
     return this.claimBatch({ ...request, tries: request.tries + 1 });
   }
 
-  private async read(scope: IdempotencyScope): Promise<KeyRow | undefined> {
-    const rows = await this.deps.sql<KeyRow[]>`
-      SELECT state, request_sha256, status_code, content_type, response_body
-      FROM http_idempotency_keys
-      WHERE principal = ${scope.principal} AND route = ${scope.route} AND key = ${scope.key}`;
-    return rows[0];
-  }
 
   /**
    * Stores the final response; false when a takeover fenced this attempt out. Completions of
@@ -242,13 +237,13 @@ export class IdempotencyStore {
     const now = this.deps.clock.now();
     const claimed = completions.filter((c) => c.claim.deferred === undefined);
     const deferred = completions.filter((c) => c.claim.deferred !== undefined);
-    const [updated, inserted] = await Promise.all([
+    const [updated] = await Promise.all([
       claimed.length === 0 ? [] : this.deps.sql<ScopeRow[]>`${completionUpdate(this.deps.sql, claimed, now, null)}`,
-      deferred.length === 0 ? [] : this.deps.sql<ScopeRow[]>`${completionInsert(this.deps.sql, deferred, now, null)}`,
+      deferred.length === 0 ? [] : this.deps.sql`${completionInsert(this.deps.sql, deferred, now, null)}`,
     ]);
-    const done = new Set([...updated, ...inserted].map((row) => `${scopeId(row)}#${String(row.attempt)}`));
-    // A deferred record another attempt inserted first stands; this attempt's answer agreed with it
-    // or will be replayed from it.
+    const done = new Set(updated.map((row) => `${scopeId(row)}#${String(row.attempt)}`));
+    // A deferred record is never fenced out: one another attempt inserted first stands, and this
+    // attempt's answer agreed with it or will be replayed from it.
     return completions.map((c) => c.claim.deferred !== undefined || done.has(`${scopeId(c.claim)}#${String(c.claim.attempt)}`));
   });
 
@@ -308,10 +303,6 @@ export function completedWithEffect(request: FastifyRequest): void {
 export const jsonContentType = 'application/json; charset=utf-8';
 
 /**
- * Completions as rows: the key's scope, then its attempt (claimed keys) or its fingerprint
- * (deferred ones), the response, and the id of the row that gates it.
- */
-/**
  * A statement that writes completed records: on its own (`gatedBy` null), or as a CTE gated by the
  * `inserted(id)` of the statement it joins.
  */
@@ -322,6 +313,10 @@ type CompletionStatement = (
   gatedBy: 'inserted' | null,
 ) => PendingQuery<Row[]>;
 
+/**
+ * Completions as rows: the key's scope, then its attempt (claimed keys) or its fingerprint
+ * (deferred ones), the response, and the id of the row that gates it.
+ */
 function completionRows(
   db: Sql | TransactionSql | ReservedSql,
   completions: readonly (Completion & { readonly insertedId?: string })[],
