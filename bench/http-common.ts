@@ -1,5 +1,6 @@
 /** What the HTTP benchmarks share: users set up in bulk, and the load generator child process. */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,7 @@ export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts'
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), generator);
   // The server's CPU per request (this process): steadier between runs than the rates.
   const cpuBefore = process.cpuUsage();
+  const databaseBefore = databaseCpuMs();
   return new Promise<T>((resolve, reject) => {
     // The plan goes through stdin: thousands of tokens are more than one argv string may hold.
     const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -49,14 +51,42 @@ export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts'
       const line = output.trim().split('\n').pop() ?? '';
       if (code !== 0 || line === '') reject(new Error(`load generator exited ${String(code)}`));
       else {
-        const result = JSON.parse(line) as T & { requests?: number };
+        const result = JSON.parse(line) as T & { requests?: number; cpuMs?: number };
         const cpu = process.cpuUsage(cpuBefore);
         if (typeof result.requests === 'number' && result.requests > 0)
-          process.stderr.write(`  server CPU ${((cpu.user + cpu.system) / 1000 / result.requests).toFixed(3)} ms a request (${String(result.requests)} requests, user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s)\n`);
+        {
+          const databaseMs = databaseCpuMs() - databaseBefore;
+          process.stderr.write(`  server CPU ${((cpu.user + cpu.system) / 1000 / result.requests).toFixed(3)} ms a request (${String(result.requests)} requests, user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s); PostgreSQL CPU ${(databaseMs / result.requests).toFixed(3)} ms a request${result.cpuMs === undefined ? '' : `; load generator ${(result.cpuMs / result.requests).toFixed(3)}`}\n`);
+        }
         resolve(result);
       }
     });
   });
+}
+
+/**
+ * The CPU time, in ms, of this machine's PostgreSQL processes (Linux /proc; 0 elsewhere): with
+ * the server's own, what a request costs on a shared machine, steadier than rates on a noisy one.
+ */
+function databaseCpuMs(): number {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+        const fields = stat.slice(close + 2).split(' ');
+        ticks += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // The process ended between the listing and the read.
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return ticks * 10;
 }
 
 /** Senders and recipients with verified real names, PINs and live sessions, inserted in bulk. */

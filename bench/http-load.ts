@@ -64,6 +64,8 @@ const statuses = new Map<number, number>();
 /** Sequence mode: per token, how many 201s it got (more than one is a duplicate grant). */
 const created = new Map<number, number>();
 let wonBodies = 0;
+// The CPU this process spends from here on: the load itself, not loading the script.
+const cpuAtStart = process.cpuUsage();
 const started = performance.now();
 const deadline = started + plan.seconds * 1000;
 const requestsMax = 10_000_000;
@@ -116,5 +118,6 @@ const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
 const duplicates = [...created.values()].filter((count) => count > 1).length;
-process.stdout.write(`${JSON.stringify({ requests: latencies.length, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), statuses: Object.fromEntries(statuses), duplicates, wins: wonBodies })}\n`);
+const cpu = process.cpuUsage(cpuAtStart);
+process.stdout.write(`${JSON.stringify({ requests: latencies.length, cpuMs: (cpu.user + cpu.system) / 1000, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), statuses: Object.fromEntries(statuses), duplicates, wins: wonBodies })}\n`);
 agent.destroy();
