@@ -61,10 +61,14 @@ export async function run(args: string[]): Promise<void> {
     const live = await app.openapi.apps.require(row.app_id);
     await app.openapi.trades.open({ app: live, method: 'alipay.trade.precreate', biz: { out_trade_no: 'BENCH_QUERY_1', total_amount: '12.34', subject: 'bench' }, notifyUrl: undefined, returnUrl: undefined, baseUrl });
     process.stderr.write(`bench openapi: ${quick ? 'quick' : 'full'}, ${String(seconds)} s, ${String(connections)} concurrent SDK callers, database ${database.label}\n`);
+    const plan = { gateway: `${baseUrl}/gateway.do`, appId: row.app_id, privateKey: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), alipayPublicKey: platformPublicKey.base64, outTradeNo: 'BENCH_QUERY_1', connections };
+    // The load runs once unmeasured first, so that the phase measures code the JIT has compiled
+    // (the server's and the SDK's) and statements every pooled connection has prepared.
+    await runLoad<QueryLoad>({ ...plan, seconds: quick ? 2 : 3 }, 'openapi-load.ts');
     const ops = signOps(quick ? 2 : 5);
     // BENCH_CLIENT_PROF=<dir>: the SDK client's CPU profile, written there.
     const clientProfile = process.env['BENCH_CLIENT_PROF'];
-    const load = await observer.phase('query', () => runLoad<QueryLoad>({ gateway: `${baseUrl}/gateway.do`, appId: row.app_id, privateKey: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), alipayPublicKey: platformPublicKey.base64, outTradeNo: 'BENCH_QUERY_1', seconds, connections }, 'openapi-load.ts', clientProfile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfile}`]));
+    const load = await observer.phase('query', () => runLoad<QueryLoad>({ ...plan, seconds }, 'openapi-load.ts', clientProfile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfile}`]));
     const metering = app.openapi.metering.view(row.app_id);
     await app.close();
     const report = await reconcile(sql);
