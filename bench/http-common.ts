@@ -18,6 +18,8 @@ export interface LoadResult {
   readonly p50: number;
   readonly p99: number;
   readonly statuses: Record<string, number>;
+  /** The warm-up's answers (a plan with `warmSeconds`): not measured, but its errors count. */
+  readonly warmStatuses?: Record<string, number>;
   /** Sequence mode: users granted twice (201 more than once). */
   readonly duplicates?: number;
   /** Sequence mode: 200 answers whose body said `"won":true` (rain taps). */
@@ -26,40 +28,48 @@ export interface LoadResult {
 
 /** Answers that were not 2xx. */
 export function errorCount(result: LoadResult): number {
-  return Object.entries(result.statuses).filter(([status]) => !status.startsWith('2')).reduce((sum, [, count]) => sum + count, 0);
+  return [result.statuses, result.warmStatuses ?? {}].flatMap((statuses) => Object.entries(statuses)).filter(([status]) => !status.startsWith('2')).reduce((sum, [, count]) => sum + count, 0);
 }
 
 /**
  * Runs a load generator (bench/http-load.ts unless named) in a child process with `plan` on
  * stdin, and answers the JSON of its last line. `nodeFlags` go before the script (a CPU profile).
+ * A plan with `warmSeconds` makes the child warm up first and print `warm`; the CPU figures start
+ * there, and `onWarm` is called.
  */
-export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts', nodeFlags: readonly string[] = []): Promise<T> {
+export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts', nodeFlags: readonly string[] = [], onWarm?: () => void): Promise<T> {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), generator);
   // The server's CPU per request (this process): steadier between runs than the rates.
-  const cpuBefore = process.cpuUsage();
-  const databaseBefore = databaseCpuMs();
+  let cpuBefore = process.cpuUsage();
+  let databaseBefore = databaseCpuMs();
   return new Promise<T>((resolve, reject) => {
     // The plan goes through stdin: thousands of tokens are more than one argv string may hold.
     const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
     child.on('error', reject);
     child.stdin.end(JSON.stringify(plan));
     let output = '';
+    let warm = false;
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
+      if (!warm && output.startsWith('warm\n')) {
+        warm = true;
+        cpuBefore = process.cpuUsage();
+        databaseBefore = databaseCpuMs();
+        onWarm?.();
+      }
     });
     child.on('exit', (code) => {
       const line = output.trim().split('\n').pop() ?? '';
-      if (code !== 0 || line === '') reject(new Error(`load generator exited ${String(code)}`));
-      else {
-        const result = JSON.parse(line) as T & { requests?: number; cpuMs?: number };
-        const cpu = process.cpuUsage(cpuBefore);
-        if (typeof result.requests === 'number' && result.requests > 0)
-        {
-          const databaseMs = databaseCpuMs() - databaseBefore;
-          process.stderr.write(`  server CPU ${((cpu.user + cpu.system) / 1000 / result.requests).toFixed(3)} ms a request (${String(result.requests)} requests, user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s); PostgreSQL CPU ${(databaseMs / result.requests).toFixed(3)} ms a request${result.cpuMs === undefined ? '' : `; load generator ${(result.cpuMs / result.requests).toFixed(3)}`}\n`);
-        }
-        resolve(result);
+      if (code !== 0 || line === '') {
+        reject(new Error(`load generator exited ${String(code)}`));
+        return;
       }
+      const result = JSON.parse(line) as T & { requests?: number; cpuMs?: number };
+      const cpu = process.cpuUsage(cpuBefore);
+      const databaseMs = databaseCpuMs() - databaseBefore;
+      if (typeof result.requests === 'number' && result.requests > 0)
+        process.stderr.write(`  server CPU ${((cpu.user + cpu.system) / 1000 / result.requests).toFixed(3)} ms a request (${String(result.requests)} requests, user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s); PostgreSQL CPU ${(databaseMs / result.requests).toFixed(3)} ms a request${result.cpuMs === undefined ? '' : `; load generator ${(result.cpuMs / result.requests).toFixed(3)}`}\n`);
+      resolve(result);
     });
   });
 }
@@ -149,11 +159,12 @@ export function phaseObserver(args: readonly string[]) {
       const key = query.replace(/\s+/g, ' ').slice(0, 100);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     } } : {},
-    async phase<T extends { readonly requests: number }>(name: string, load: () => Promise<T>): Promise<T> {
+    async phase<T extends { readonly requests: number }>(name: string, load: (onWarm: () => void) => Promise<T>): Promise<T> {
+      // The profile covers the warm-up as well; the statements are counted from its end.
       const profile = profiling ? await startProfile() : undefined;
       counts.clear();
       on = true;
-      const result = await load().finally(() => {
+      const result = await load(() => { counts.clear(); }).finally(() => {
         on = false;
       });
       for (const [query, n] of [...counts.entries()].sort((a, b) => b[1] - a[1])) process.stderr.write(`${String(n).padStart(8)} ${(n / result.requests).toFixed(3).padStart(7)}/req ${query}\n`);

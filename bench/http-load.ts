@@ -28,6 +28,11 @@ interface Plan {
   /** Checkout mode: the shop code paid and the amount, by the pairs' tokens in turn. */
   readonly code?: string;
   readonly amountMinor?: string;
+  /**
+   * Healthz, transfer and checkout modes: run the same load this long first, unmeasured (the JIT
+   * warms up here and in the server), then print `warm` and measure for `seconds`.
+   */
+  readonly warmSeconds?: number;
 }
 
 const chunks: Buffer[] = [];
@@ -61,16 +66,14 @@ function sendFor(method: string, path: string, headers: Record<string, string>, 
 
 const latencies: number[] = [];
 const statuses = new Map<number, number>();
+/** Answers of the warm-up: not measured, but an error there is still an error. */
+const warmStatuses = new Map<number, number>();
 /** Sequence mode: per token, how many 201s it got (more than one is a duplicate grant). */
 const created = new Map<number, number>();
 let wonBodies = 0;
-// The CPU this process spends from here on: the load itself, not loading the script.
-const cpuAtStart = process.cpuUsage();
-const started = performance.now();
-const deadline = started + plan.seconds * 1000;
 const requestsMax = 10_000_000;
 
-async function runSequence(list: readonly number[]): Promise<void> {
+async function runSequence(list: readonly number[], started: number): Promise<void> {
   const tokens = plan.tokens ?? [];
   for (const [k, index] of list.entries()) {
     if (plan.paceMs !== undefined) {
@@ -87,37 +90,47 @@ async function runSequence(list: readonly number[]): Promise<void> {
   }
 }
 
-await Promise.all(
-  Array.from({ length: plan.connections }, async (_, connection) => {
-    if (plan.mode === 'sequence') {
-      await runSequence(plan.sequences?.[connection] ?? []);
-      return;
-    }
-    const pair = plan.pairs[connection % Math.max(1, plan.pairs.length)];
-    for (let n = 0; n < requestsMax && performance.now() < deadline; n++) {
-      const t0 = performance.now();
-      let status: number;
-      if (plan.mode === 'healthz' || pair === undefined) {
-        status = await send('GET', '/healthz', {}, undefined);
-      } else {
-        const checkout = plan.mode === 'checkout';
-        const body = checkout ? JSON.stringify({ code: plan.code, amountMinor: plan.amountMinor, pin: plan.pin }) : JSON.stringify({ toUserId: pair.toUserId, amountMinor: '1', pin: plan.pin, memo: 'bench' });
-        status = await send('POST', checkout ? '/v1/shop-payments' : '/v1/transfers', {
-          authorization: `Bearer ${pair.tokens[n % pair.tokens.length] ?? ''}`,
-          'idempotency-key': `${plan.runId}-${String(connection)}-${String(n)}`,
-          'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(body)),
-        }, body);
+/** Healthz, transfer and checkout modes: each connection's loop until `deadline`. */
+async function runTimed(deadline: number, runId: string, measured: boolean): Promise<void> {
+  await Promise.all(
+    Array.from({ length: plan.connections }, async (_, connection) => {
+      const pair = plan.pairs[connection % Math.max(1, plan.pairs.length)];
+      for (let n = 0; n < requestsMax && performance.now() < deadline; n++) {
+        const t0 = performance.now();
+        let status: number;
+        if (plan.mode === 'healthz' || pair === undefined) {
+          status = await send('GET', '/healthz', {}, undefined);
+        } else {
+          const checkout = plan.mode === 'checkout';
+          const body = checkout ? JSON.stringify({ code: plan.code, amountMinor: plan.amountMinor, pin: plan.pin }) : JSON.stringify({ toUserId: pair.toUserId, amountMinor: '1', pin: plan.pin, memo: 'bench' });
+          status = await send('POST', checkout ? '/v1/shop-payments' : '/v1/transfers', {
+            authorization: `Bearer ${pair.tokens[n % pair.tokens.length] ?? ''}`,
+            'idempotency-key': `${runId}-${String(connection)}-${String(n)}`,
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+          }, body);
+        }
+        const into = measured ? statuses : warmStatuses;
+        if (measured) latencies.push(performance.now() - t0);
+        into.set(status, (into.get(status) ?? 0) + 1);
       }
-      latencies.push(performance.now() - t0);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    }
-  }),
-);
+    }),
+  );
+}
+
+if (plan.mode !== 'sequence' && plan.warmSeconds !== undefined && plan.warmSeconds > 0) {
+  await runTimed(performance.now() + plan.warmSeconds * 1000, `${plan.runId}w`, false);
+  process.stdout.write('warm\n');
+}
+// The CPU this process spends from here on: the measured load, not loading the script or warming up.
+const cpuAtStart = process.cpuUsage();
+const started = performance.now();
+if (plan.mode === 'sequence') await Promise.all(Array.from({ length: plan.connections }, (_, connection) => runSequence(plan.sequences?.[connection] ?? [], started)));
+else await runTimed(started + plan.seconds * 1000, plan.runId, true);
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
 const duplicates = [...created.values()].filter((count) => count > 1).length;
 const cpu = process.cpuUsage(cpuAtStart);
-process.stdout.write(`${JSON.stringify({ requests: latencies.length, cpuMs: (cpu.user + cpu.system) / 1000, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), statuses: Object.fromEntries(statuses), duplicates, wins: wonBodies })}\n`);
+process.stdout.write(`${JSON.stringify({ requests: latencies.length, cpuMs: (cpu.user + cpu.system) / 1000, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), statuses: Object.fromEntries(statuses), warmStatuses: Object.fromEntries(warmStatuses), duplicates, wins: wonBodies })}\n`);
 agent.destroy();

@@ -53,13 +53,12 @@ export async function run(args: string[]): Promise<void> {
       tokens: users.slice(connection * sendersPerConnection, (connection + 1) * sendersPerConnection).map((user) => user.token),
       toUserId: users[senderCount + connection]?.id ?? '',
     }));
-    // Both loads run once unmeasured first, so that each phase measures code the JIT has compiled
-    // and statements every pooled connection has prepared, not the warm-up.
+    // Each load warms up unmeasured first, in the same load generator process (warmSeconds), so
+    // that both phases measure code the JIT has compiled, in the server and the load generator,
+    // and statements every pooled connection has prepared.
     const warmSeconds = quick ? 2 : 3;
-    await runLoad({ baseUrl, mode: 'healthz', seconds: warmSeconds, connections, pairs: [], pin, runId: 'hw' });
-    await runLoad({ baseUrl, mode: 'transfer', seconds: warmSeconds, connections, pairs, pin, runId: randomBytes(4).toString('hex') });
-    const healthz = await runLoad({ baseUrl, mode: 'healthz', seconds, connections, pairs: [], pin, runId: 'h' });
-    const transfer = await observer.phase('transfer', () => runLoad({ baseUrl, mode: 'transfer', seconds, connections, pairs, pin, runId: randomBytes(4).toString('hex') }));
+    const healthz = await runLoad({ baseUrl, mode: 'healthz', seconds, warmSeconds, connections, pairs: [], pin, runId: 'h' });
+    const transfer = await observer.phase('transfer', (onWarm) => runLoad({ baseUrl, mode: 'transfer', seconds, warmSeconds, connections, pairs, pin, runId: randomBytes(4).toString('hex') }, undefined, [], onWarm));
     await app.close();
     const report = await reconcile(sql);
     const errors = errorCount;
