@@ -36,6 +36,7 @@ import {
   selectUserByMobile,
   updatePinHash,
   updateRealName,
+  type SessionUserRow,
   type UserRow,
 } from './store.ts';
 
@@ -55,7 +56,7 @@ export interface Session {
   readonly user: AuthUser;
 }
 
-export function toAuthUser(row: UserRow): AuthUser {
+export function toAuthUser(row: SessionUserRow): AuthUser {
   return {
     id: row.id,
     mobile: row.mobile,
@@ -89,7 +90,7 @@ export class Identity {
   }
 
   /** Session and user reads of concurrent requests share one statement (kernel/batch.ts). */
-  private readonly sessionUser = batched<string, UserRow | undefined>(async (hashes) => {
+  private readonly sessionUser = batched<string, SessionUserRow | undefined>(async (hashes) => {
     const rows = await selectSessionUsers(this.deps.sql, hashes, this.deps.clock.now());
     const byHash = new Map(rows.map((row) => [row.token_sha256, row]));
     return hashes.map((hash) => byHash.get(hash));
@@ -99,7 +100,7 @@ export class Identity {
    * The row each request's user was authenticated from, a moment before its payment's PIN check:
    * that check reads it here instead of reading the user again. Per request, gone with it.
    */
-  private readonly authenticatedRows = new WeakMap<AuthUser, UserRow>();
+  private readonly authenticatedRows = new WeakMap<AuthUser, SessionUserRow>();
 
   private readonly userRow = batched<string, UserRow | undefined>(async (ids) => {
     const rows = await selectUsers(this.deps.sql, ids);
@@ -227,19 +228,19 @@ export class Identity {
   }
 
   /** The paying user's row: the one this request authenticated from, else read afresh. */
-  private async payerRow(authUser: AuthUser): Promise<UserRow> {
+  private async payerRow(authUser: AuthUser): Promise<SessionUserRow> {
     const user = this.authenticatedRows.get(authUser) ?? (await this.userRow(authUser.id));
     if (user === undefined) throw new DomainError('identity.user_not_found');
     return user;
   }
 
-  private assertPinUnlocked(user: UserRow): void {
+  private assertPinUnlocked(user: SessionUserRow): void {
     if (user.pin_locked_until !== null && user.pin_locked_until > this.deps.clock.now()) {
       throw new DomainError('identity.pin_locked', { detail: `payments are locked until ${user.pin_locked_until.toISOString()}`, lockedUntil: user.pin_locked_until.toISOString() });
     }
   }
 
-  private async checkPin(user: UserRow, pin: string): Promise<void> {
+  private async checkPin(user: SessionUserRow, pin: string): Promise<void> {
     const userId = user.id;
     if (user.pin_hash === null) throw new DomainError('identity.pin_not_set', { detail: 'set a payment PIN first' });
     const now = this.deps.clock.now();

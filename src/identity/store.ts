@@ -94,21 +94,23 @@ export async function insertSession(db: Db, session: { tokenSha256: string; user
     VALUES (${session.tokenSha256}, ${session.userId}, ${session.createdAt}, ${session.expiresAt})`;
 }
 
-export async function selectSessionUser(db: Db, tokenSha256: string, now: Date): Promise<UserRow | undefined> {
-  const rows = await db<UserRow[]>`
-    SELECT u.* FROM identity_sessions s JOIN identity_users u ON u.id = s.user_id
-    WHERE s.token_sha256 = ${tokenSha256} AND s.revoked_at IS NULL AND s.expires_at > ${now}`;
-  return rows[0];
-}
+/**
+ * A signed-in user's row as a request holds it: everything but the password hash, which only
+ * logging in and confirming with the password read (and which no request should carry around).
+ */
+export type SessionUserRow = Omit<UserRow, 'password_hash'>;
 
 /** The users behind many live sessions, each row tagged with its token's hash. */
 export async function selectSessionUsers(
   db: Db,
   tokenSha256s: readonly string[],
   now: Date,
-): Promise<(UserRow & { token_sha256: string })[]> {
-  return db<(UserRow & { token_sha256: string })[]>`
-    SELECT s.token_sha256, u.* FROM identity_sessions s JOIN identity_users u ON u.id = s.user_id
+): Promise<(SessionUserRow & { token_sha256: string })[]> {
+  return db<(SessionUserRow & { token_sha256: string })[]>`
+    SELECT s.token_sha256, u.id, u.mobile, u.display_name, u.pin_hash, u.wallet_account_id, u.real_name,
+      u.id_number_masked, u.real_name_verified_at, u.failed_logins, u.login_locked_until, u.failed_pins,
+      u.pin_locked_until, u.created_at
+    FROM identity_sessions s JOIN identity_users u ON u.id = s.user_id
     WHERE s.token_sha256 = ANY(${tokenSha256s as string[]}::text[]) AND s.revoked_at IS NULL
       AND s.expires_at > ${now}`;
 }
