@@ -62,7 +62,7 @@ export async function run(args: string[]): Promise<void> {
     // generator process (warmSeconds), the checkouts in a run of their own before the campaign
     // goes live, at full price, so that its whole budget is spent in the measured phase.
     const warmSeconds = quick ? 2 : 3;
-    await runLoad({ baseUrl, mode: 'checkout', seconds: warmSeconds, connections, pairs, pin, runId: randomBytes(4).toString('hex'), code: shop.receiveCode, amountMinor: priceMinor.toString() });
+    const checkoutWarmUp = await runLoad({ baseUrl, mode: 'checkout', seconds: warmSeconds, connections, pairs, pin, runId: randomBytes(4).toString('hex'), code: shop.receiveCode, amountMinor: priceMinor.toString() });
 
     // The campaign, taken live as two operators would.
     const author = await app.operators.create({ username: 'bench-author', password: 'operator-pass-1', role: 'operator' });
@@ -112,7 +112,7 @@ export async function run(args: string[]): Promise<void> {
       budget: Number(budgetMinor),
       spent: Number(spent),
       overspend: Number(spent > budgetMinor ? spent - budgetMinor : 0n),
-      errors: errorCount(checkout) + errorCount(healthz),
+      errors: errorCount(checkout) + errorCount(healthz) + errorCount(checkoutWarmUp),
       reconciled: report.ok,
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);

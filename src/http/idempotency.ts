@@ -224,7 +224,6 @@ export class IdempotencyStore {
     return this.claimBatch({ ...request, tries: request.tries + 1 });
   }
 
-
   /**
    * Stores the final response; false when a takeover fenced this attempt out. Completions of
    * concurrent requests share one statement.
