@@ -26,12 +26,19 @@ export interface GatewayOptions {
 }
 
 const pageMethods = new Set(['alipay.trade.page.pay', 'alipay.trade.wap.pay']);
-const traceId = (): string => randomBytes(12).toString('hex');
 
+/**
+ * The parameters of a v2 call: the query string (Fastify has parsed it already) and the form
+ * body; a name sent twice keeps its last value, and a body value wins over the query's.
+ */
 function flatParams(request: FastifyRequest): Record<string, string> {
   const out: Record<string, string> = {};
-  const query = request.url.indexOf('?');
-  if (query >= 0) for (const [k, v] of new URLSearchParams(request.url.slice(query + 1))) out[k] = v;
+  const query = request.query as Readonly<Record<string, string | readonly string[] | undefined>>;
+  for (const key in query) {
+    const value = query[key];
+    const last = typeof value === 'string' ? value : value?.at(-1);
+    if (last !== undefined) out[key] = last;
+  }
   if (typeof request.body === 'string') for (const [k, v] of new URLSearchParams(request.body)) out[k] = v;
   return out;
 }
@@ -90,8 +97,8 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
     const started = performance.now();
     const params = flatParams(request);
     const method = params['method'] ?? '';
-    const trace = traceId();
-    void reply.header('trace_id', trace);
+    // The protocol's trace id is the request id the logs and problem documents carry.
+    void reply.header('trace_id', request.id);
     const appId = params['app_id'];
     const live = appId === undefined || appId === '' ? undefined : await apps.get(appId);
     let node: Record<string, unknown>;
@@ -138,7 +145,7 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
 
   const handleV3 = async (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
-    const trace = traceId();
+    const trace = request.id;
     const path = request.url.split('?')[0] ?? '';
     const method = path.slice('/v3/'.length).replaceAll('/', '.');
     const auth = parseV3Authorization(request.headers.authorization ?? '');
@@ -215,7 +222,7 @@ export function registerGateway(app: FastifyInstance, options: GatewayOptions): 
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
       done(null, body);
     });
-    scope.setErrorHandler((error, _request, reply) => v3Error(reply, 500, 'SYSTEM_ERROR', (error instanceof Error ? error.message : String(error)).slice(0, 200), traceId()));
+    scope.setErrorHandler((error, request, reply) => v3Error(reply, 500, 'SYSTEM_ERROR', (error instanceof Error ? error.message : String(error)).slice(0, 200), request.id));
     scope.post('/v3/*', { schema: { hide: true } }, handleV3);
     next();
   });

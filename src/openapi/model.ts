@@ -28,8 +28,18 @@ export function gmt8(ms: number): string {
   return new Date(ms + gmt8Ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
+/** The last timestamp parsed: callers within one second send the same text. */
+let lastParsed: { readonly text: string; readonly ms: number | undefined } = { text: '', ms: undefined };
+
 /** Parses `yyyy-MM-dd HH:mm:ss` as GMT+8 wall time (undefined when malformed). */
 export function parseGmt8(text: string): number | undefined {
+  if (text === lastParsed.text) return lastParsed.ms;
+  const ms = parseGmt8Uncached(text);
+  lastParsed = { text, ms };
+  return ms;
+}
+
+function parseGmt8Uncached(text: string): number | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
   if (match === null) return undefined;
   const [, y, mo, d, h, mi, s] = match.map(Number);

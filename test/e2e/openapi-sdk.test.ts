@@ -177,6 +177,7 @@ test('payout once per out_biz_no; v3 curl; page pay leads to the cashier', async
   assert.equal(v3.responseHttpStatus, 200);
   assert.equal((v3.data as { out_trade_no: string }).out_trade_no, outTradeNo);
   const v3query = await sdk.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: outTradeNo } });
+  assert.match(v3query.traceId, /^req_/);
   assert.equal((v3query.data as { trade_status: string }).trade_status, 'WAIT_BUYER_PAY');
   await assert.rejects(sdk.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: 'NO_SUCH' } }), (error: { code?: string }) => error.code === 'ACQ.TRADE_NOT_EXIST');
   // The rest of the methods over v3 too: refund (and its replay), refund query, cancel, close, payout.
@@ -206,8 +207,20 @@ test('a wrong key and a tampered request are refused, signed; v2 from a client n
   // Tampered: a correctly signed request with biz_content changed on the way.
   const signed = new URL(sdk.pageExecute('alipay.trade.query', 'GET', { bizContent: { outTradeNo: 'A' } }));
   signed.searchParams.set('biz_content', JSON.stringify({ out_trade_no: 'B' }));
-  const tampered = await (await fetch(signed, { method: 'POST' })).json() as { alipay_trade_query_response: { sub_code: string } };
+  const tamperedResponse = await fetch(signed, { method: 'POST' });
+  const tampered = await tamperedResponse.json() as { alipay_trade_query_response: { sub_code: string } };
   assert.equal(tampered.alipay_trade_query_response.sub_code, 'isv.invalid-signature');
+  // The protocol's trace id is the request id the logs carry.
+  assert.match(tamperedResponse.headers.get('trace_id') ?? '', /^req_/);
+  assert.equal(tamperedResponse.headers.get('trace_id'), tamperedResponse.headers.get('x-request-id'));
+  // A parameter sent twice keeps its last value: the signed one last verifies, a changed one last does not.
+  const twice = new URL(signed);
+  twice.searchParams.append('biz_content', JSON.stringify({ out_trade_no: 'A' }));
+  const lastSigned = await (await fetch(twice, { method: 'POST' })).json() as { alipay_trade_query_response: { sub_code: string } };
+  assert.equal(lastSigned.alipay_trade_query_response.sub_code, 'ACQ.TRADE_NOT_EXIST');
+  twice.searchParams.append('biz_content', JSON.stringify({ out_trade_no: 'C' }));
+  const lastChanged = await (await fetch(twice, { method: 'POST' })).json() as { alipay_trade_query_response: { sub_code: string } };
+  assert.equal(lastChanged.alipay_trade_query_response.sub_code, 'isv.invalid-signature');
   await assert.rejects(wrong.curl('POST', '/v3/alipay/trade/query', { body: { out_trade_no: 'X' } }), (error: { code?: string }) => error.code === 'invalid-signature');
   // A client on New York time: its timestamp is 12–13 hours behind GMT+8 and still accepted.
   const script = `import { AlipaySdk } from 'alipay-sdk'; const sdk = new AlipaySdk(${JSON.stringify({ appId, privateKey: appPrivatePem, alipayPublicKey: platformPublic, gateway: `${base}/gateway.do` })}); const r = await sdk.exec('alipay.trade.query', { bizContent: { outTradeNo: 'NO_SUCH' } }, { validateSign: true }); console.log(JSON.stringify({ code: r.code, subCode: r.subCode, tz: new Date().getTimezoneOffset() }));`;
