@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onSendAsyncHookHandler, preHandlerAsyncHookHandler, preValidationHookHandler } from 'fastify';
 import { assert } from '../kernel/assert.ts';
 import { batched } from '../kernel/batch.ts';
 import type { Clock } from '../kernel/clock.ts';
@@ -387,11 +387,6 @@ function decide(row: KeyRow, sha256: string): ClaimOutcome {
   };
 }
 
-function isIdempotentRoute(request: FastifyRequest): boolean {
-  const idempotent = request.routeOptions.config.idempotent;
-  return idempotent === true || idempotent === 'deferred';
-}
-
 /**
  * A response is final unless retrying could change it: a server error or a problem marked
  * retryable (insufficient funds may pass after a top-up) releases the key instead.
@@ -434,18 +429,18 @@ function replay(reply: FastifyReply, response: StoredResponse): FastifyReply {
 }
 
 /**
- * Hooks for every route that opts in. The header is checked before schema validation (a cheap
- * refusal); the claim happens after it, so an invalid body never occupies a key.
+ * Hooks for every route that opts in, and only those: a route without `config.idempotent` pays
+ * nothing for them. The header is checked before schema validation (a cheap refusal); the claim
+ * happens after it, so an invalid body never occupies a key.
  */
 export function registerIdempotency(app: FastifyInstance, store: IdempotencyStore): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('idempotency', null);
-  app.addHook('preValidation', (request, _reply, done) => {
-    if (isIdempotentRoute(request)) parseIdempotencyKey(request.headers['idempotency-key']);
+  const checkHeader: preValidationHookHandler = (request, _reply, done) => {
+    parseIdempotencyKey(request.headers['idempotency-key']);
     done();
-  });
-  app.addHook('preHandler', async (request, reply) => {
-    if (!isIdempotentRoute(request)) return;
+  };
+  const claim: preHandlerAsyncHookHandler = async (request, reply) => {
     const scope = {
       principal: request.principal ?? 'anonymous',
       route: `${request.method} ${request.routeOptions.url ?? request.url}`,
@@ -472,12 +467,20 @@ export function registerIdempotency(app: FastifyInstance, store: IdempotencyStor
           detail: 'the first request with this Idempotency-Key has not finished; retry shortly',
         });
     }
-  });
-  app.addHook('onSend', async (request, reply, payload) => {
-    const claim = request.idempotency;
-    if (claim === null) return payload;
+  };
+  const complete: onSendAsyncHookHandler = async (request, reply, payload) => {
+    const claimed = request.idempotency;
+    if (claimed === null) return payload;
     request.idempotency = null;
-    await finish(store, claim, reply, payload);
+    await finish(store, claimed, reply, payload);
     return payload;
+  };
+  // Ahead of the route's own hooks, as app-wide hooks would run.
+  app.addHook('onRoute', (route) => {
+    const idempotent = (route.config as { idempotent?: unknown } | undefined)?.idempotent;
+    if (idempotent !== true && idempotent !== 'deferred') return;
+    route.preValidation = [checkHeader, ...[route.preValidation ?? []].flat()];
+    route.preHandler = [claim, ...[route.preHandler ?? []].flat()];
+    route.onSend = [complete, ...[route.onSend ?? []].flat()];
   });
 }

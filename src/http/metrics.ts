@@ -71,7 +71,7 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
     buckets: httpDurationBucketsSeconds,
     registers: [metrics.registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     httpDuration.observe(
       {
         route: request.routeOptions.url ?? 'unmatched',
@@ -80,6 +80,7 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics): void {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const body = await metrics.registry.metrics();
