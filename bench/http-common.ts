@@ -78,7 +78,7 @@ export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts'
  * The CPU time, in ms, of this machine's PostgreSQL processes (Linux /proc; 0 elsewhere): with
  * the server's own, what a request costs on a shared machine, steadier than rates on a noisy one.
  */
-function databaseCpuMs(): number {
+export function databaseCpuMs(): number {
   let ticks = 0;
   try {
     for (const pid of readdirSync('/proc')) {
