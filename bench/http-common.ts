@@ -26,6 +26,30 @@ export interface LoadResult {
   readonly wins?: number;
 }
 
+/**
+ * Rounds of one phase as one result: requests and seconds summed (the rate is the run's), the
+ * statuses added up, p50 the rounds' median, p99 the worst round's.
+ */
+export function combineRounds(rounds: readonly LoadResult[]): LoadResult {
+  const add = (pick: (round: LoadResult) => Record<string, number> | undefined): Record<string, number> => {
+    const sum: Record<string, number> = {};
+    for (const round of rounds) for (const [status, n] of Object.entries(pick(round) ?? {})) sum[status] = (sum[status] ?? 0) + n;
+    return sum;
+  };
+  const requests = rounds.reduce((sum, round) => sum + round.requests, 0);
+  const seconds = rounds.reduce((sum, round) => sum + round.seconds, 0);
+  const p50s = rounds.map((round) => round.p50).sort((a, b) => a - b);
+  return {
+    requests,
+    seconds,
+    rps: seconds > 0 ? requests / seconds : 0,
+    p50: p50s[Math.floor(p50s.length / 2)] ?? 0,
+    p99: Math.max(0, ...rounds.map((round) => round.p99)),
+    statuses: add((round) => round.statuses),
+    warmStatuses: add((round) => round.warmStatuses),
+  };
+}
+
 /** Answers that were not 2xx. */
 export function errorCount(result: LoadResult): number {
   return [result.statuses, result.warmStatuses ?? {}].flatMap((statuses) => Object.entries(statuses)).filter(([status]) => !status.startsWith('2')).reduce((sum, [, count]) => sum + count, 0);

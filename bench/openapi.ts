@@ -141,7 +141,7 @@ export async function run(args: string[]): Promise<void> {
     // BENCH_CLIENT_PROF=<dir>: the SDK client's CPU profile, written there. `--profile` covers
     // the whole phase, the sign_ops measurements as `signOps` among it.
     const clientProfile = process.env['BENCH_CLIENT_PROF'];
-    const load = await observer.phase('query', (onWarm) => runRounds({ ...plan, seconds: roundSeconds, rounds, warmSeconds: quick ? 2 : 3 }, signSeconds, clientProfile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfile}`], onWarm));
+    const load = await observer.phase('query', (onWarm) => runRounds({ ...plan, seconds: roundSeconds, rounds, warmSeconds: quick ? 3 : 5 }, signSeconds, clientProfile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${clientProfile}`], onWarm));
     const ops = load.signOps.reduce((sum, n) => sum + n, 0) / load.signOps.length;
     const metering = app.openapi.metering.view(row.app_id);
     await app.close();
