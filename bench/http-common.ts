@@ -24,11 +24,13 @@ export interface LoadResult {
   readonly duplicates?: number;
   /** Sequence mode: 200 answers whose body said `"won":true` (rain taps). */
   readonly wins?: number;
+  /** With `keepLatencies` in the plan: every measured latency, ms, sorted. */
+  readonly latencies?: readonly number[];
 }
 
 /**
  * Rounds of one phase as one result: requests and seconds summed (the rate is the run's), the
- * statuses added up, p50 the rounds' median, p99 the worst round's.
+ * statuses added up, p50 and p99 over all the rounds' latencies (plans with `keepLatencies`).
  */
 export function combineRounds(rounds: readonly LoadResult[]): LoadResult {
   const add = (pick: (round: LoadResult) => Record<string, number> | undefined): Record<string, number> => {
@@ -38,13 +40,17 @@ export function combineRounds(rounds: readonly LoadResult[]): LoadResult {
   };
   const requests = rounds.reduce((sum, round) => sum + round.requests, 0);
   const seconds = rounds.reduce((sum, round) => sum + round.seconds, 0);
-  const p50s = rounds.map((round) => round.p50).sort((a, b) => a - b);
+  const latencies = rounds.flatMap((round) => {
+    if (round.latencies === undefined) throw new Error('rounds are combined from plans with keepLatencies');
+    return round.latencies;
+  }).sort((a, b) => a - b);
+  const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
   return {
     requests,
     seconds,
     rps: seconds > 0 ? requests / seconds : 0,
-    p50: p50s[Math.floor(p50s.length / 2)] ?? 0,
-    p99: Math.max(0, ...rounds.map((round) => round.p99)),
+    p50: at(50),
+    p99: at(99),
     statuses: add((round) => round.statuses),
     warmStatuses: add((round) => round.warmStatuses),
   };

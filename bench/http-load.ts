@@ -33,6 +33,8 @@ interface Plan {
    * warms up here and in the server), then print `warm` and measure for `seconds`.
    */
   readonly warmSeconds?: number;
+  /** Answer every measured latency (ms, sorted), so that rounds' percentiles can be merged. */
+  readonly keepLatencies?: boolean;
 }
 
 const chunks: Buffer[] = [];
@@ -132,5 +134,5 @@ latencies.sort((a, b) => a - b);
 const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
 const duplicates = [...created.values()].filter((count) => count > 1).length;
 const cpu = process.cpuUsage(cpuAtStart);
-process.stdout.write(`${JSON.stringify({ requests: latencies.length, cpuMs: (cpu.user + cpu.system) / 1000, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), statuses: Object.fromEntries(statuses), warmStatuses: Object.fromEntries(warmStatuses), duplicates, wins: wonBodies })}\n`);
+process.stdout.write(`${JSON.stringify({ requests: latencies.length, cpuMs: (cpu.user + cpu.system) / 1000, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), statuses: Object.fromEntries(statuses), warmStatuses: Object.fromEntries(warmStatuses), duplicates, wins: wonBodies, ...(plan.keepLatencies === true ? { latencies: latencies.map((ms) => Math.round(ms * 100) / 100) } : {}) })}\n`);
 agent.destroy();

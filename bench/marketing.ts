@@ -93,8 +93,8 @@ export async function run(args: string[]): Promise<void> {
     const checkoutRounds: LoadResult[] = [];
     for (let round = 0; round < rounds; round += 1) {
       // Later rounds warm up only their new load generator process (the server is warm).
-      healthzRounds.push(await runLoad({ baseUrl, mode: 'healthz', seconds, warmSeconds: round === 0 ? warmSeconds : 1, connections, pairs: [], pin, runId: 'h' }));
-      const load = (onWarm?: () => void) => runLoad({ baseUrl, mode: 'checkout', seconds, ...(round === 0 ? {} : { warmSeconds: 1 }), connections, pairs, pin, runId: randomBytes(4).toString('hex'), code: shop.receiveCode, amountMinor: priceMinor.toString() }, undefined, [], onWarm);
+      healthzRounds.push(await runLoad({ keepLatencies: true, baseUrl, mode: 'healthz', seconds, warmSeconds: round === 0 ? warmSeconds : 1, connections, pairs: [], pin, runId: 'h' }));
+      const load = (onWarm?: () => void) => runLoad({ keepLatencies: true, baseUrl, mode: 'checkout', seconds, ...(round === 0 ? {} : { warmSeconds: 1 }), connections, pairs, pin, runId: randomBytes(4).toString('hex'), code: shop.receiveCode, amountMinor: priceMinor.toString() }, undefined, [], onWarm);
       // `--profile` and `--count-sql` observe the first round, where the budget runs out.
       checkoutRounds.push(round === 0 ? await observer.phase('checkout', load) : await load());
     }
@@ -111,7 +111,7 @@ export async function run(args: string[]): Promise<void> {
     const report = await reconcile(sql);
     const spent = spend?.spent ?? 0n;
     const fmt = (cells: string[]): string => cells.map((cell, index) => (index === 0 ? cell.padEnd(10) : cell.padStart(10))).join(' ');
-    process.stdout.write(`${fmt(['phase', 'requests', 'rps', 'p50 ms', 'p99 ms', 'errors'])}   (p50: the rounds' median; p99: the worst round's)\n`);
+    process.stdout.write(`${fmt(['phase', 'requests', 'rps', 'p50 ms', 'p99 ms', 'errors'])}\n`);
     for (const [name, result] of [['healthz', healthz], ['checkout', checkout]] as const) process.stdout.write(`${fmt([name, String(result.requests), result.rps.toFixed(0), result.p50.toFixed(2), result.p99.toFixed(2), String(errorCount(result))])}\n`);
     process.stdout.write(`campaign: status ${row.status}${row.paused_reason === null ? '' : ` (${row.paused_reason})`}; ${String(spend?.discounted)} checkouts discounted, ${String(spend?.full)} at full price; spent ${spent.toString()} of ${budgetMinor.toString()} fen (ledger: budget account holds ${String(account?.balanceMinor)}); decision p99 ${decisionP99Ms.toFixed(4)} ms\n`);
     process.stdout.write(`statuses: healthz ${JSON.stringify(healthz.statuses)}, checkout ${JSON.stringify(checkout.statuses)}; reconciled: ${String(report.ok)}\n`);
