@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { percentile } from './percentile.ts';
 import argon2 from 'argon2';
 import { systemClock } from '../src/kernel/clock.ts';
 import type { Sql } from '../src/kernel/db.ts';
@@ -44,13 +45,12 @@ export function combineRounds(rounds: readonly LoadResult[]): LoadResult {
     if (round.latencies === undefined) throw new Error('rounds are combined from plans with keepLatencies');
     return round.latencies;
   }).sort((a, b) => a - b);
-  const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
   return {
     requests,
     seconds,
     rps: seconds > 0 ? requests / seconds : 0,
-    p50: at(50),
-    p99: at(99),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
     statuses: add((round) => round.statuses),
     warmStatuses: add((round) => round.warmStatuses),
   };
@@ -97,11 +97,40 @@ export function runLoad<T = LoadResult>(plan: object, generator = 'http-load.ts'
       const result = JSON.parse(line) as T & { requests?: number; cpuMs?: number };
       const cpu = process.cpuUsage(cpuBefore);
       const databaseMs = databaseCpuMs() - databaseBefore;
-      if (typeof result.requests === 'number' && result.requests > 0)
-        process.stderr.write(`  server CPU ${((cpu.user + cpu.system) / 1000 / result.requests).toFixed(3)} ms a request (${String(result.requests)} requests, user ${(cpu.user / 1e6).toFixed(1)} s, system ${(cpu.system / 1e6).toFixed(1)} s); PostgreSQL CPU ${(databaseMs / result.requests).toFixed(3)} ms a request${result.cpuMs === undefined ? '' : `; load generator ${(result.cpuMs / result.requests).toFixed(3)}`}\n`);
+      if (typeof result.requests === 'number') printCosts({ requests: result.requests, server: cpu, databaseMs, loadMs: result.cpuMs });
       resolve(result);
     });
   });
+}
+
+/**
+ * What a request cost the processes sharing the machine: the server's CPU (this process,
+ * `process.cpuUsage` over the phase), PostgreSQL's and the load generator's, in ms a request.
+ */
+export function printCosts(phase: { readonly requests: number; readonly server: NodeJS.CpuUsage; readonly databaseMs: number; readonly loadMs?: number | undefined }): void {
+  const { requests, server } = phase;
+  if (requests <= 0) return;
+  process.stderr.write(`  server CPU ${((server.user + server.system) / 1000 / requests).toFixed(3)} ms a request (${String(requests)} requests, user ${(server.user / 1e6).toFixed(1)} s, system ${(server.system / 1e6).toFixed(1)} s); PostgreSQL CPU ${(phase.databaseMs / requests).toFixed(3)} ms a request${phase.loadMs === undefined ? '' : `; load generator ${(phase.loadMs / requests).toFixed(3)}`}\n`);
+}
+
+/**
+ * Health checks and payments alternate in `rounds` (a machine whose speed drifts during the run
+ * moves both alike), each a load of its own, and come back as one result each (`combineRounds`).
+ * `--profile` and `--count-sql` (`observer`) watch the first payments round.
+ */
+export async function alternateRounds(
+  rounds: number,
+  healthz: (round: number) => Promise<LoadResult>,
+  payments: (round: number, onWarm?: () => void) => Promise<LoadResult>,
+  observe: (load: (onWarm: () => void) => Promise<LoadResult>) => Promise<LoadResult>,
+): Promise<{ readonly healthz: LoadResult; readonly payments: LoadResult }> {
+  const healthzRounds: LoadResult[] = [];
+  const paymentRounds: LoadResult[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    healthzRounds.push(await healthz(round));
+    paymentRounds.push(round === 0 ? await observe((onWarm) => payments(round, onWarm)) : await payments(round));
+  }
+  return { healthz: combineRounds(healthzRounds), payments: combineRounds(paymentRounds) };
 }
 
 /**

@@ -6,6 +6,7 @@
  * JSON line of results.
  */
 import { Agent, request } from 'node:http';
+import { percentile } from './percentile.ts';
 
 interface Plan {
   readonly baseUrl: string;
@@ -131,8 +132,7 @@ if (plan.mode === 'sequence') await Promise.all(Array.from({ length: plan.connec
 else await runTimed(started + plan.seconds * 1000, plan.runId, true);
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
-const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
 const duplicates = [...created.values()].filter((count) => count > 1).length;
 const cpu = process.cpuUsage(cpuAtStart);
-process.stdout.write(`${JSON.stringify({ requests: latencies.length, cpuMs: (cpu.user + cpu.system) / 1000, seconds, rps: latencies.length / seconds, p50: at(50), p99: at(99), statuses: Object.fromEntries(statuses), warmStatuses: Object.fromEntries(warmStatuses), duplicates, wins: wonBodies, ...(plan.keepLatencies === true ? { latencies: latencies.map((ms) => Math.round(ms * 100) / 100) } : {}) })}\n`);
+process.stdout.write(`${JSON.stringify({ requests: latencies.length, cpuMs: (cpu.user + cpu.system) / 1000, seconds, rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses: Object.fromEntries(statuses), warmStatuses: Object.fromEntries(warmStatuses), duplicates, wins: wonBodies, ...(plan.keepLatencies === true ? { latencies: latencies.map((ms) => Math.round(ms * 100) / 100) } : {}) })}\n`);
 agent.destroy();

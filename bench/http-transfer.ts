@@ -21,7 +21,7 @@ import { resolvePinKey } from '../src/identity/pin-key.ts';
 import { reconcile } from '../src/ledger/index.ts';
 import { bankAccountId } from '../src/payments/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { combineRounds, errorCount, phaseObserver, runLoad, setUpUsers, type LoadResult } from './http-common.ts';
+import { alternateRounds, errorCount, phaseObserver, runLoad, setUpUsers } from './http-common.ts';
 
 const connections = 64;
 /** Senders per connection: the server allows a user 30 payments a minute, as a wallet should. */
@@ -63,16 +63,12 @@ export async function run(args: string[]): Promise<void> {
     // 4-second round after 2 s of warm-up cost 0.58 ms of server CPU a transfer, its second
     // 0.40); later rounds' warm up only their new load generator process.
     const warmFor = (round: number): number => (round === 0 ? (quick ? 4 : 5) : 1);
-    const healthzRounds: LoadResult[] = [];
-    const transferRounds: LoadResult[] = [];
-    for (let round = 0; round < rounds; round += 1) {
-      healthzRounds.push(await runLoad({ keepLatencies: true, baseUrl, mode: 'healthz', seconds, warmSeconds: warmFor(round), connections, pairs: [], pin, runId: 'h' }));
-      const load = (onWarm?: () => void) => runLoad({ keepLatencies: true, baseUrl, mode: 'transfer', seconds, warmSeconds: warmFor(round), connections, pairs, pin, runId: randomBytes(4).toString('hex') }, undefined, [], onWarm);
-      // `--profile` and `--count-sql` observe the first round.
-      transferRounds.push(round === 0 ? await observer.phase('transfer', load) : await load());
-    }
-    const healthz = combineRounds(healthzRounds);
-    const transfer = combineRounds(transferRounds);
+    const { healthz, payments: transfer } = await alternateRounds(
+      rounds,
+      (round) => runLoad({ keepLatencies: true, baseUrl, mode: 'healthz', seconds, warmSeconds: warmFor(round), connections, pairs: [], pin, runId: 'h' }),
+      (round, onWarm) => runLoad({ keepLatencies: true, baseUrl, mode: 'transfer', seconds, warmSeconds: warmFor(round), connections, pairs, pin, runId: randomBytes(4).toString('hex') }, undefined, [], onWarm),
+      (load) => observer.phase('transfer', load),
+    );
     await app.close();
     const report = await reconcile(sql);
     const errors = errorCount;

@@ -17,6 +17,7 @@ import { openBenchDatabase } from './database.ts';
 import { createIdGenerator } from '../src/kernel/ids.ts';
 import { cryptoRandom } from '../src/kernel/random.ts';
 import { Ledger, reconcile, type BatchObserver } from '../src/ledger/index.ts';
+import { percentile } from './percentile.ts';
 
 const clients = 64;
 const accountCount = 100_000;
@@ -49,11 +50,6 @@ function mergeRounds(phases: readonly PhaseResult[]): PhaseResult {
   };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const index = Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length));
-  return sorted[index] ?? 0;
-}
 
 /** Runs `clients` concurrent loops of `operation` for `seconds`, recording each latency. */
 async function runClosedLoop(

@@ -22,7 +22,7 @@ import { saneDefinition } from '../src/marketing/testing.ts';
 import { depositFund } from '../src/marketing/funds.ts';
 import { bankAccountId } from '../src/payments/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { combineRounds, errorCount, phaseObserver, runLoad, setUpUsers, type LoadResult } from './http-common.ts';
+import { alternateRounds, errorCount, phaseObserver, runLoad, setUpUsers } from './http-common.ts';
 
 const connections = 64;
 const payersPerConnection = 64;
@@ -89,17 +89,14 @@ export async function run(args: string[]): Promise<void> {
     await app.engine.refresh();
 
     const measuredFrom = new Date();
-    const healthzRounds: LoadResult[] = [];
-    const checkoutRounds: LoadResult[] = [];
-    for (let round = 0; round < rounds; round += 1) {
-      // Later rounds warm up only their new load generator process (the server is warm).
-      healthzRounds.push(await runLoad({ keepLatencies: true, baseUrl, mode: 'healthz', seconds, warmSeconds: round === 0 ? warmSeconds : 1, connections, pairs: [], pin, runId: 'h' }));
-      const load = (onWarm?: () => void) => runLoad({ keepLatencies: true, baseUrl, mode: 'checkout', seconds, ...(round === 0 ? {} : { warmSeconds: 1 }), connections, pairs, pin, runId: randomBytes(4).toString('hex'), code: shop.receiveCode, amountMinor: priceMinor.toString() }, undefined, [], onWarm);
-      // `--profile` and `--count-sql` observe the first round, where the budget runs out.
-      checkoutRounds.push(round === 0 ? await observer.phase('checkout', load) : await load());
-    }
-    const healthz = combineRounds(healthzRounds);
-    const checkout = combineRounds(checkoutRounds);
+    // Later rounds warm up only their new load generator process (the server is warm); the first
+    // checkout round needs none (the warm-up run above), and is where the budget runs out.
+    const { healthz, payments: checkout } = await alternateRounds(
+      rounds,
+      (round) => runLoad({ keepLatencies: true, baseUrl, mode: 'healthz', seconds, warmSeconds: round === 0 ? warmSeconds : 1, connections, pairs: [], pin, runId: 'h' }),
+      (round, onWarm) => runLoad({ keepLatencies: true, baseUrl, mode: 'checkout', seconds, ...(round === 0 ? {} : { warmSeconds: 1 }), connections, pairs, pin, runId: randomBytes(4).toString('hex'), code: shop.receiveCode, amountMinor: priceMinor.toString() }, undefined, [], onWarm),
+      (load) => observer.phase('checkout', load),
+    );
     const decisionP99Ms = app.engine.decisionP99Ms();
     const row = (await app.campaigns.get(campaign.id));
     await app.close();

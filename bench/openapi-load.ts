@@ -9,6 +9,7 @@
 import { createInterface } from 'node:readline';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { AlipaySdk } from 'alipay-sdk';
+import { percentile } from './percentile.ts';
 
 interface Plan {
   readonly gateway: string;
@@ -81,8 +82,7 @@ for (let round = 1; round <= plan.rounds; round += 1) {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuAtStart);
   const sorted = round === plan.rounds ? [...latencies].sort((a, b) => a - b) : [];
-  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-  process.stdout.write(`${JSON.stringify({ requests, cpuMs: (cpu.user + cpu.system) / 1000, seconds, codes: Object.fromEntries(codes), ...(round === plan.rounds ? { p50: at(50), p99: at(99), warmCodes: Object.fromEntries(warmCodes) } : {}) })}\n`);
+  process.stdout.write(`${JSON.stringify({ requests, cpuMs: (cpu.user + cpu.system) / 1000, seconds, codes: Object.fromEntries(codes), ...(round === plan.rounds ? { p50: percentile(sorted, 50), p99: percentile(sorted, 99), warmCodes: Object.fromEntries(warmCodes) } : {}) })}\n`);
 }
 // Written (pipes are synchronous on Linux, but say so), then done: the SDK's keep-alive sockets stay open.
 await new Promise<void>((resolve) => process.stdout.write('', () => { resolve(); }));

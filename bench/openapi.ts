@@ -22,7 +22,7 @@ import { connect, migrate } from '../src/kernel/db.ts';
 import { cryptoRandom } from '../src/kernel/random.ts';
 import { reconcile } from '../src/ledger/index.ts';
 import { openBenchDatabase } from './database.ts';
-import { databaseCpuMs, phaseObserver } from './http-common.ts';
+import { databaseCpuMs, phaseObserver, printCosts } from './http-common.ts';
 
 const connections = 32;
 
@@ -72,7 +72,7 @@ async function runRounds(plan: { readonly rounds: number; readonly seconds: numb
   onWarm();
   const signOpsList: number[] = [];
   const rounds: Round[] = [];
-  let serverUs = 0;
+  const server = { user: 0, system: 0 };
   let databaseMs = 0;
   for (let round = 0; round < plan.rounds; round += 1) {
     signOpsList.push(signOps(signSeconds));
@@ -81,7 +81,8 @@ async function runRounds(plan: { readonly rounds: number; readonly seconds: numb
     child.stdin.write('go\n');
     rounds.push(JSON.parse(await next()) as Round);
     const cpu = process.cpuUsage(cpuBefore);
-    serverUs += cpu.user + cpu.system;
+    server.user += cpu.user;
+    server.system += cpu.system;
     databaseMs += databaseCpuMs() - databaseBefore;
   }
   signOpsList.push(signOps(signSeconds));
@@ -95,7 +96,7 @@ async function runRounds(plan: { readonly rounds: number; readonly seconds: numb
   for (const r of rounds) for (const [code, n] of Object.entries(r.codes)) codes[code] = (codes[code] ?? 0) + n;
   const last = rounds.at(-1);
   process.stderr.write(`  rounds: ${rounds.map((r, i) => `${(r.requests / r.seconds).toFixed(0)} calls/s between sign_ops ${(signOpsList[i] ?? 0).toFixed(0)} and ${(signOpsList[i + 1] ?? 0).toFixed(0)}`).join('; ')}\n`);
-  if (requests > 0) process.stderr.write(`  server CPU ${(serverUs / 1000 / requests).toFixed(3)} ms a request (${String(requests)} requests); PostgreSQL CPU ${(databaseMs / requests).toFixed(3)} ms a request; load generator ${(clientMs / requests).toFixed(3)}\n`);
+  printCosts({ requests, server, databaseMs, loadMs: clientMs });
   return { requests, rps: requests / seconds, p50: last?.p50 ?? 0, p99: last?.p99 ?? 0, codes, warmCodes: last?.warmCodes ?? {}, signOps: signOpsList };
 }
 
